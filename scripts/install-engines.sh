@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the pinned policy engines into .tools/bin from the Go module proxy.
+# Idempotent: an engine whose binary already reports the pinned version is skipped.
+# Usage: scripts/install-engines.sh [opa|kyverno ...]   (default: all)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../tools/engines/versions.env
+. "$root/tools/engines/versions.env"
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+export GOBIN="$bin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" CGO_ENABLED=0
+
+log() { printf '[engines] %s\n' "$*" >&2; }
+
+need_go() {
+  command -v go >/dev/null 2>&1 || { log "go is not on PATH: install Go >= 1.26 (https://go.dev/doc/install)"; exit 2; }
+}
+
+install_opa() {
+  if [ -x "$bin/opa" ] && "$bin/opa" version 2>/dev/null | grep -qx "Version: ${OPA_VERSION#v}"; then
+    log "opa ${OPA_VERSION} already installed"; return 0
+  fi
+  need_go
+  log "building opa ${OPA_VERSION} from the Go module proxy (first time: a few minutes)"
+  local start=$SECONDS
+  go install -ldflags "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}" \
+    "github.com/open-policy-agent/opa@${OPA_VERSION}"
+  log "opa ${OPA_VERSION} installed in $((SECONDS - start))s"
+}
+
+install_kyverno() {
+  if [ -x "$bin/kyverno" ] && "$bin/kyverno" version 2>/dev/null | grep -qx "Version: ${KYVERNO_VERSION#v}"; then
+    log "kyverno ${KYVERNO_VERSION} already installed"; return 0
+  fi
+  need_go
+  # The tools module pins the version (go.mod `tool` line) and carries Kyverno's replace directive.
+  if ! grep -q "github.com/kyverno/kyverno ${KYVERNO_VERSION}" "$root/tools/engines/go.mod"; then
+    log "tools/engines/go.mod does not pin kyverno ${KYVERNO_VERSION}: update it with"
+    log "  (cd tools/engines && go get -tool github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno@${KYVERNO_VERSION})"
+    exit 2
+  fi
+  log "building kyverno CLI ${KYVERNO_VERSION} from the Go module proxy (first time: several minutes)"
+  local start=$SECONDS
+  (cd "$root/tools/engines" && go build -o "$bin/kyverno" \
+    -ldflags "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION#v}" \
+    github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno)
+  log "kyverno ${KYVERNO_VERSION} installed in $((SECONDS - start))s"
+}
+
+engines=("$@")
+[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno)
+for e in "${engines[@]}"; do
+  case "$e" in
+    opa) install_opa ;;
+    kyverno) install_kyverno ;;
+    *) log "unknown engine: $e"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,207 @@
+// The build: stages run from a table, each collecting every error it finds; the first stage
+// with errors stops the build before anything is written.
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import type { Diagnostic, Result } from '../ir/diagnostics.ts';
+import { DiagnosticsError, fail, ok } from '../ir/diagnostics.ts';
+import { parseParams } from '../ir/params.ts';
+import type { ParamValues, RuleSet } from '../ir/types.ts';
+import { validateRuleSet } from '../ir/validate.ts';
+import { targets } from '../targets/index.ts';
+import { writeTreeAtomically, type FileTree } from './atomic.ts';
+import { buildWasmBundle } from './bundle.ts';
+import { findEngine, installHint, PROJECT_ROOT } from './engines.ts';
+import type { HeaderInput } from './render.ts';
+
+export const COMPILER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface RuleSetSource {
+  /** spec/<name>.ts */
+  readonly specFile: string;
+  /** spec/<name>.params.yaml */
+  readonly paramsFile: string;
+}
+
+/** Every `spec/<name>.ts` with its `spec/<name>.params.yaml`. */
+export function discoverRuleSets(specDir: string): RuleSetSource[] {
+  return readdirSync(specDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .sort()
+    .map((f) => ({ specFile: join(specDir, f), paramsFile: join(specDir, `${basename(f, '.ts')}.params.yaml`) }));
+}
+
+export interface CompiledRuleSet {
+  readonly ruleSet: RuleSet;
+  readonly params: ParamValues;
+  /** Files relative to generated/<rule-set>/. */
+  readonly files: Map<string, string | Uint8Array>;
+  /** What could not be produced, and why (e.g. no opa binary). */
+  readonly skipped: readonly string[];
+}
+
+interface Context {
+  readonly source: RuleSetSource;
+  readonly display: { spec: string; params: string };
+  readonly opa: string | undefined;
+  irInput?: unknown;
+  ruleSet?: RuleSet;
+  params?: ParamValues;
+  files: Map<string, string | Uint8Array>;
+  skipped: string[];
+}
+
+interface Stage {
+  readonly name: string;
+  readonly run: (ctx: Context) => Promise<Diagnostic[]> | Diagnostic[];
+}
+
+/** A rule's line in its spec file, found by its ID literal, for located diagnostics. */
+function lineOfRule(specText: string, diagnosticPath: string | undefined): number | undefined {
+  const id = diagnosticPath?.match(/\(([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\)/)?.[1];
+  if (!id) return undefined;
+  const idx = specText.split('\n').findIndex((l) => l.includes(`'${id}'`) || l.includes(`"${id}"`));
+  return idx >= 0 ? idx + 1 : undefined;
+}
+
+const stages: readonly Stage[] = [
+  {
+    name: 'load-spec',
+    run: async (ctx) => {
+      if (!existsSync(ctx.source.specFile)) return [{ code: 'spec-missing', message: 'spec file does not exist', file: ctx.display.spec }];
+      try {
+        const mod = (await tsImport(pathToFileURL(resolve(ctx.source.specFile)).href, import.meta.url)) as {
+          default?: { toIR?: () => unknown };
+        };
+        if (typeof mod.default?.toIR !== 'function')
+          return [{ code: 'spec-export', message: 'the spec must `export default` a ruleSet(...) builder', file: ctx.display.spec }];
+        ctx.irInput = mod.default.toIR();
+        return [];
+      } catch (e) {
+        return [{ code: 'spec-load', message: (e as Error).message.split('\n')[0] ?? String(e), file: ctx.display.spec }];
+      }
+    },
+  },
+  {
+    name: 'validate-ir',
+    run: (ctx) => {
+      const r = validateRuleSet(ctx.irInput, ctx.display.spec);
+      if (r.ok) {
+        ctx.ruleSet = r.value;
+        return [];
+      }
+      const text = readFileSync(ctx.source.specFile, 'utf8');
+      return r.errors.map((d) => {
+        const line = lineOfRule(text, d.path);
+        return line ? { ...d, line } : d;
+      });
+    },
+  },
+  {
+    name: 'load-params',
+    run: (ctx) => {
+      if (!existsSync(ctx.source.paramsFile))
+        return [{ code: 'params-missing', message: 'parameter file does not exist', file: ctx.display.params }];
+      const r = parseParams(ctx.ruleSet!, readFileSync(ctx.source.paramsFile, 'utf8'), ctx.display.params);
+      if (!r.ok) return [...r.errors];
+      ctx.params = r.value;
+      return [];
+    },
+  },
+  {
+    name: 'emit-targets',
+    run: (ctx) => {
+      const rs = ctx.ruleSet!;
+      const header: HeaderInput = {
+        compilerVersion: COMPILER_VERSION,
+        source: ctx.display.spec,
+        ruleSet: rs.name,
+        ruleSetVersion: rs.version,
+      };
+      const errors: Diagnostic[] = [];
+      for (const target of targets) {
+        const r = target.emit(rs, ctx.params!, header);
+        if (!r.ok) errors.push(...r.errors);
+        else for (const [rel, content] of r.value) ctx.files.set(`${target.name}/${rel}`, content);
+      }
+      return errors;
+    },
+  },
+  {
+    name: 'wasm-bundle',
+    run: (ctx) => {
+      const rs = ctx.ruleSet!;
+      if (!ctx.opa) {
+        ctx.skipped.push(`bundle/ (OPA WASM bundle): opa not found; ${installHint('opa')}`);
+        return [];
+      }
+      const r = buildWasmBundle(ctx.opa, {
+        packageName: rs.name,
+        rego: ctx.files.get('rego/policy.rego') as string,
+        params: ctx.params,
+        metadata: { ruleSet: rs.name, ruleSetVersion: rs.version, compiler: `eci-policy ${COMPILER_VERSION}` },
+      });
+      if (!r.ok) return r.errors.map((d) => ({ ...d, file: `generated/${rs.name}/rego/policy.rego` }));
+      for (const [rel, content] of r.value) ctx.files.set(`bundle/${rel}`, content);
+      return [];
+    },
+  },
+];
+
+export interface CompileOptions {
+  /** Path to the opa binary; `null` disables the bundle; undefined finds it. */
+  readonly opa?: string | null;
+  /** Base for the file names shown in diagnostics. */
+  readonly cwd?: string;
+}
+
+export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions = {}): Promise<Result<CompiledRuleSet>> {
+  const cwd = opts.cwd ?? process.cwd();
+  const ctx: Context = {
+    source,
+    display: { spec: relative(cwd, source.specFile) || source.specFile, params: relative(cwd, source.paramsFile) || source.paramsFile },
+    opa: opts.opa === null ? undefined : (opts.opa ?? findEngine('opa')),
+    files: new Map(),
+    skipped: [],
+  };
+  for (const stage of stages) {
+    const errors = await stage.run(ctx);
+    if (errors.length) return fail(errors);
+  }
+  return ok({ ruleSet: ctx.ruleSet!, params: ctx.params!, files: ctx.files, skipped: ctx.skipped });
+}
+
+/**
+ * Writes generated/<rule-set>/ atomically. When the bundle was skipped, the previous bundle/
+ * is kept as it was (and the caller is told), so a machine without opa never deletes it.
+ */
+export function writeCompiled(outDir: string, compiled: CompiledRuleSet): void {
+  const dest = join(outDir, compiled.ruleSet.name);
+  const files = new Map(compiled.files);
+  if (compiled.skipped.length) {
+    for (const [rel, content] of readTree(join(dest, 'bundle'))) files.set(`bundle/${rel}`, content);
+  }
+  writeTreeAtomically(dest, files);
+}
+
+export function readTree(dir: string): FileTree {
+  const out = new Map<string, Uint8Array>();
+  if (!existsSync(dir)) return out;
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export async function compileOrThrow(source: RuleSetSource, opts: CompileOptions = {}): Promise<CompiledRuleSet> {
+  const r = await compileRuleSet(source, opts);
+  if (!r.ok) throw new DiagnosticsError(r.errors);
+  return r.value;
+}

@@ -1,0 +1,25 @@
+// Where the pinned engines are: .tools/bin (installed by scripts/install-engines.sh), else PATH.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'bin');
+
+export type Engine = 'opa' | 'kyverno';
+
+export function findEngine(engine: Engine): string | undefined {
+  const local = join(TOOLS_BIN, engine);
+  if (existsSync(local)) return local;
+  try {
+    return execFileSync('sh', ['-c', `command -v ${engine}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function installHint(engine: Engine): string {
+  return `install it with: bash scripts/install-engines.sh ${engine}   (builds the pinned version from the Go module proxy into .tools/bin)`;
+}

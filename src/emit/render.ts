@@ -1,0 +1,59 @@
+// Handlebars, used strictly: `strict` (a missing field is an error, not an empty string),
+// `noEscape` (no HTML escaping: values reach templates only through the target escapers
+// below), `knownHelpersOnly` (templates can call nothing else). One typed map of templates.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { regoString } from '../targets/rego/escape.ts';
+import { yamlString } from '../targets/kyverno/escape.ts';
+import type { RegoTemplateInput } from '../targets/rego/lower.ts';
+import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
+
+export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+
+export interface HeaderInput {
+  readonly compilerVersion: string;
+  readonly source: string;
+  readonly ruleSet: string;
+  readonly ruleSetVersion: string;
+}
+
+/** Every template, with the input type it renders. */
+export interface TemplateInputs {
+  'rego/policy.rego': RegoTemplateInput;
+  'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
+}
+export type TemplateName = keyof TemplateInputs;
+
+const helpers: Record<string, Handlebars.HelperDelegate> = {
+  'rego-string': (v: unknown) => regoString(String(v)),
+  'rego-set': (values: unknown) => `{${(values as string[]).map(regoString).join(', ')}}`,
+  'yaml-string': (v: unknown) => yamlString(String(v)),
+};
+
+function engine(): typeof Handlebars {
+  const hb = Handlebars.create();
+  for (const [name, fn] of Object.entries(helpers)) hb.registerHelper(name, fn);
+  hb.registerPartial('header', readFileSync(join(TEMPLATES_DIR, 'partials', 'header.hbs'), 'utf8'));
+  return hb;
+}
+
+const compiled = new Map<TemplateName, Handlebars.TemplateDelegate>();
+let hb: typeof Handlebars | undefined;
+
+export function render<T extends TemplateName>(name: T, input: TemplateInputs[T], header: HeaderInput): string {
+  hb ??= engine();
+  let template = compiled.get(name);
+  if (!template) {
+    template = hb.compile(readFileSync(join(TEMPLATES_DIR, `${name}.hbs`), 'utf8'), {
+      strict: true,
+      noEscape: true,
+      knownHelpers: Object.fromEntries(Object.keys(helpers).map((h) => [h, true])),
+      knownHelpersOnly: true,
+    });
+    compiled.set(name, template);
+  }
+  return template({ ...input, header });
+}

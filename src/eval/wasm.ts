@@ -1,0 +1,52 @@
+// Evaluation with the compiled WASM bundle through @open-policy-agent/opa-wasm: the harness
+// proves the generated policy with it, and the CLI audits manifests with it.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+
+export interface Violation {
+  readonly rule: string;
+  readonly action: 'deny' | 'warn';
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly path: string;
+  readonly value?: unknown;
+  readonly message: string;
+  readonly list?: string;
+  readonly container?: string;
+}
+
+export interface WasmPolicy {
+  /** Replace the parameters (the bundle's data.json document). */
+  setParams(params: unknown): void;
+  violations(input: unknown): Violation[];
+  allow(input: unknown): boolean;
+}
+
+type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
+
+function single(policy: LoadedPolicy, input: unknown, entrypoint: string): unknown {
+  const rs = policy.evaluate(input, entrypoint) as { result: unknown }[];
+  if (!Array.isArray(rs) || rs.length !== 1) throw new Error(`${entrypoint}: expected one result, got ${JSON.stringify(rs)}`);
+  return rs[0]!.result;
+}
+
+export async function loadWasmPolicy(wasm: Uint8Array, packageName: string, params: unknown): Promise<WasmPolicy> {
+  const policy = await loadPolicy(wasm);
+  const setParams = (p: unknown) => policy.setData({ [packageName]: { params: p } } as object);
+  setParams(params);
+  return {
+    setParams,
+    violations: (input) => single(policy, input, `${packageName}/violations`) as Violation[],
+    allow: (input) => single(policy, input, `${packageName}/allow`) === true,
+  };
+}
+
+/** Loads generated/<rule-set>/bundle (policy.wasm with its data.json parameters). */
+export async function loadBundleDir(bundleDir: string, packageName: string): Promise<WasmPolicy> {
+  const wasm = readFileSync(join(bundleDir, 'policy.wasm'));
+  const data = JSON.parse(readFileSync(join(bundleDir, 'data.json'), 'utf8')) as Record<string, { params: unknown }>;
+  return loadWasmPolicy(wasm, packageName, data[packageName]?.params);
+}

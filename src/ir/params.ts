@@ -1,0 +1,65 @@
+// Parameter files: YAML read with `yaml` (keeping node positions), validated with ajv against
+// the rule set's parameter schema; every error names the key and its line.
+
+import { Ajv } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Diagnostic, Result } from './diagnostics.ts';
+import { fail, ok } from './diagnostics.ts';
+import { paramsSchema } from './schema.ts';
+import type { ParamValues, RuleSet } from './types.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+
+function nodeAt(root: Node | null | undefined, instancePath: string): Node | undefined {
+  let node: unknown = root;
+  for (const raw of instancePath.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      node = pair?.value ?? pair?.key;
+    } else if (isSeq(node)) node = node.items[Number(key)];
+    else return undefined;
+  }
+  return (node as Node | undefined) ?? undefined;
+}
+
+/** Parse and validate a parameter file's text. `file` names it in diagnostics. */
+export function parseParams(rs: RuleSet, text: string, file: string): Result<ParamValues> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset));
+  if (doc.errors.length) {
+    return fail(
+      doc.errors.map((e) => {
+        const pos = lineOf(e.pos[0]);
+        return { code: 'params-yaml', message: e.message.split('\n')[0] ?? e.message, file, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      }),
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const validate = ajv.compile(paramsSchema(rs));
+  if (validate(value)) return ok(value as ParamValues);
+  const errors: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    const extra = e.params && 'additionalProperty' in e.params ? `/${String(e.params['additionalProperty'])}` : '';
+    const missing = e.params && 'missingProperty' in e.params ? String(e.params['missingProperty']) : undefined;
+    const keyPath = `${e.instancePath}${extra}`;
+    const key = keyPath.split('/').slice(1).join('.') || (missing ?? '(root)');
+    const msg =
+      e.keyword === 'additionalProperties'
+        ? `unknown parameter ${key}`
+        : e.keyword === 'required'
+          ? `missing parameter ${missing}`
+          : e.keyword === 'propertyNames'
+            ? `${e.instancePath.split('/').slice(1).join('.')}: ${String(e.params['propertyName'])} is not a rule of ${rs.name}`
+            : `${key} ${e.message ?? 'is invalid'}${'allowedValues' in e.params ? ` (${(e.params['allowedValues'] as unknown[]).map(String).join(', ')})` : ''}`;
+    const sig = `${keyPath}|${msg}`;
+    if (seen.has(sig)) continue;
+    seen.add(sig);
+    const node = nodeAt(doc.contents, keyPath) ?? nodeAt(doc.contents, e.instancePath);
+    const pos = lineOf(node?.range?.[0]);
+    errors.push({ code: 'params-invalid', message: msg, file, path: key, ...(pos ? { line: pos.line, column: pos.col } : {}) });
+  }
+  return fail(errors);
+}
