@@ -1,7 +1,7 @@
 // Parameter files: YAML read with `yaml` (keeping node positions), validated with ajv against
 // the rule set's parameter schema; every error names the key and its line.
 
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Diagnostic, Result } from './diagnostics.ts';
 import { fail, ok } from './diagnostics.ts';
@@ -9,6 +9,16 @@ import { paramsSchema } from './schema.ts';
 import type { ParamValues, RuleSet } from './types.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators = new WeakMap<RuleSet, ValidateFunction>();
+
+function validatorFor(rs: RuleSet): ValidateFunction {
+  let v = validators.get(rs);
+  if (!v) {
+    v = ajv.compile(paramsSchema(rs));
+    validators.set(rs, v);
+  }
+  return v;
+}
 
 function nodeAt(root: Node | null | undefined, instancePath: string): Node | undefined {
   let node: unknown = root;
@@ -37,7 +47,7 @@ export function parseParams(rs: RuleSet, text: string, file: string): Result<Par
     );
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
-  const validate = ajv.compile(paramsSchema(rs));
+  const validate = validatorFor(rs);
   if (validate(value)) return ok(value as ParamValues);
   const errors: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -62,4 +72,17 @@ export function parseParams(rs: RuleSet, text: string, file: string): Result<Par
     errors.push({ code: 'params-invalid', message: msg, file, path: key, ...(pos ? { line: pos.line, column: pos.col } : {}) });
   }
   return fail(errors);
+}
+
+/** Validate parameter values given as data (e.g. a fixture's overrides merged over a file). */
+export function validateParamValues(rs: RuleSet, value: unknown, where: string): Result<ParamValues> {
+  const validate = validatorFor(rs);
+  if (validate(value)) return ok(value as ParamValues);
+  return fail(
+    (validate.errors ?? []).map((e) => ({
+      code: 'params-invalid',
+      message: `${e.instancePath.split('/').slice(1).join('.') || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params['additionalProperty'])}` : ''}`,
+      file: where,
+    })),
+  );
 }

@@ -207,7 +207,6 @@ export function paramsSchema(rs: RuleSet): Record<string, unknown> {
     additionalProperties: { enum: ['deny', 'warn', 'off'] },
   };
   return {
-    $id: `eci-policy/params/${rs.name}`,
     type: 'object',
     additionalProperties: false,
     required: [...rs.params.map((p) => p.name), 'actions'],

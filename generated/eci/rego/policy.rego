@@ -216,14 +216,15 @@ _pattern_match(s, p) if {
 	startswith(s, p.value)
 }
 
-# Kubernetes quantities as exact integers in thousandths: up to 3 fraction digits, no exponent.
+# Memory quantities as exact integers in thousandths (src/ir/semantics.ts: grammar and bound).
 _quantity_milli(s) := v if {
 	is_string(s)
-	m := regex.find_all_string_submatch_n(`^([0-9]+)(\.([0-9]{1,3}))?(Ki|Mi|Gi|Ti|k|M|G|T)?$`, s, 1)
-	count(m) == 1
+	regex.match("^[0-9]{1,15}(\\.[0-9]{1,3})?(Ki|Mi|Gi|Ti|k|M|G|T)?$", s)
+	m := regex.find_all_string_submatch_n(`^([0-9]+)(\.([0-9]+))?([A-Za-z]*)$`, s, 1)
 	parts := m[0]
 	frac := substring(concat("", [parts[3], "000"]), 0, 3)
 	v := ((to_number(parts[1]) * 1000) + to_number(frac)) * _quantity_multiplier[parts[4]]
+	v <= 70368744177664000
 }
 
 _quantity_multiplier := {
@@ -1546,6 +1547,6 @@ _num_4(item, c) := v if {
 _num_5(item, _) := v if {
 	x := _get(item, ["value"])
 	is_string(x)
-	regex.match("^[0-9]+$", x)
+	regex.match("^[0-9]{1,12}$", x)
 	v := to_number(x) * 1000
 }

@@ -6,6 +6,7 @@
 import type { Check, Condition, NumberExpr, Pattern, Ref, RuleSet, Subject, Transform } from '../../ir/types.ts';
 import { assertNever } from '../../ir/types.ts';
 import { jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
+import { INT_STRING_MAX_DIGITS, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN } from '../../ir/semantics.ts';
 import { regoString } from './escape.ts';
 
 export interface RegoFunction {
@@ -19,6 +20,8 @@ export interface RegoFunction {
 
 export interface RegoCheck {
   readonly ruleId: string;
+  /** `c` for per-container rules; `null` for pod-level rules, whose reports name no container. */
+  readonly container: 'c' | 'null';
   readonly checkId: string;
   readonly message: string;
   /** The action expression (Rego) for this check. */
@@ -36,6 +39,7 @@ export interface RegoTemplateInput {
   readonly cronJob: boolean;
   readonly ruleDefaults: readonly { readonly id: string; readonly action: string }[];
   readonly checks: readonly RegoCheck[];
+  readonly quantity: { readonly pattern: string; readonly maxMilli: number; readonly multipliers: readonly { readonly suffix: string; readonly factor: number }[] };
   readonly functions: readonly (RegoFunction & { readonly head: string })[];
 }
 
@@ -167,7 +171,14 @@ export function lowerNumber(n: NumberExpr, nums: FunctionTable): string {
   const value = (bodies: string[][], chain = false) => nums.add({ output: 'value', bodies, ...(chain ? { chain } : {}) });
   switch (n.kind) {
     case 'intString':
-      return value([[`x := ${refExpr(n.ref)}`, `is_string(x)`, `regex.match("^[0-9]+$", x)`, `v := to_number(x) * 1000`]]);
+      return value([
+        [
+          `x := ${refExpr(n.ref)}`,
+          `is_string(x)`,
+          `regex.match(${regoString(`^[0-9]{1,${INT_STRING_MAX_DIGITS}}$`)}, x)`,
+          `v := to_number(x) * 1000`,
+        ],
+      ]);
     case 'annotationQuantity':
       return value([
         [
@@ -312,6 +323,7 @@ export function lowerRuleSet(rs: RuleSet): RegoTemplateInput {
       const at = check.at ?? [];
       checks.push({
         ruleId: rule.id,
+        container: rule.level === 'container' ? 'c' : 'null',
         checkId: check.id,
         message: check.message,
         action: actionExpr(rule.id, check),
@@ -334,6 +346,11 @@ export function lowerRuleSet(rs: RuleSet): RegoTemplateInput {
     templateKinds: rs.podControllers.filter((k) => k !== 'CronJob'),
     cronJob: rs.podControllers.includes('CronJob'),
     ruleDefaults: rs.rules.map((r) => ({ id: r.id, action: r.action })),
+    quantity: {
+      pattern: QUANTITY_PATTERN,
+      maxMilli: QUANTITY_MAX_BYTES * 1000,
+      multipliers: Object.entries(QUANTITY_MULTIPLIERS).map(([suffix, factor]) => ({ suffix, factor })),
+    },
     checks,
     functions: [...fns.functions, ...nums.functions].map((f) => ({ ...f, head: functionHead(f) })),
   };

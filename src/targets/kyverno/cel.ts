@@ -1,0 +1,321 @@
+// IR → CEL expressions for Kyverno's `validate.cel` (the Kubernetes CEL environment Kyverno
+// compiles with: strings, lists, regex, optional types, two-variable comprehensions; no JSON
+// parsing, no fold, no let: `[e].map(x, body)[0]` binds e to x).
+//
+// Reads are guarded so that a wrong type never raises a CEL error: every reference is
+// `guard ? value : dyn(null)`, null standing for absent, as in the Rego target.
+//
+// Paths are built as strings starting with `object.spec` / `object.metadata`, on purpose:
+// Kyverno's autogen rewrites those prefixes for pod controllers
+// (pkg/autogen/v1/rule.go, podCELReplacementRules), so reported paths follow the template.
+
+import type { Condition, NumberExpr, Pattern, Ref, Subject, Transform } from '../../ir/types.ts';
+import { assertNever } from '../../ir/types.ts';
+import { jsonMemberPattern, jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
+import { plainKey, QUANTITY_MAX_BYTES, QUANTITY_PATTERN, QUANTITY_MULTIPLIERS, INT_STRING_MAX_DIGITS, applyTransform } from '../../ir/semantics.ts';
+
+/** A CEL string literal (CEL accepts JSON's escapes in double-quoted strings). */
+export const celString = (s: string): string => JSON.stringify(s);
+const celList = (xs: readonly string[]): string => `[${xs.map(celString).join(', ')}]`;
+
+export interface CelScope {
+  /** The variable holding the current item, or undefined at the top. */
+  readonly item: string;
+  /** The variable holding the current container context ({c, list, index, path}), or null. */
+  readonly ctr: string | null;
+  /** Fresh variable names. */
+  readonly fresh: () => string;
+}
+
+/** Guarded read of `path` under `base`: the value, or dyn(null) when any step is missing. */
+export function safeGet(base: string, path: readonly string[]): string {
+  if (!path.length) return base;
+  const guards: string[] = [];
+  let cur = base;
+  for (const key of path) {
+    guards.push(`type(${cur}) == map`, `${celString(key)} in ${cur}`);
+    cur = `${cur}[${celString(key)}]`;
+  }
+  return `(${guards.join(' && ')} ? dyn(${cur}) : dyn(null))`;
+}
+
+/** A static path suffix as the reports write it: `.key`, `["odd key"]`. */
+export function pathSuffix(path: readonly string[]): string {
+  return path.map((k) => (plainKey(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('');
+}
+
+/** A runtime key segment (for keys of user objects). Quotes and backslashes are escaped. */
+const keySegment = (k: string): string =>
+  `(${k}.matches('^[A-Za-z_][A-Za-z0-9_]*$') ? '.' + ${k} : '["' + ${k}.replace('\\\\', '\\\\\\\\').replace('"', '\\\\"') + '"]')`;
+
+export function refExpr(ref: Ref, scope: CelScope): string {
+  switch (ref.kind) {
+    case 'item':
+      return scope.item;
+    case 'itemField':
+      return safeGet(scope.item, ref.path);
+    case 'podField':
+      return safeGet('variables.pod', ref.path);
+    case 'containerField':
+      return safeGet(`${need(scope.ctr)}.c`, ref.path);
+    case 'effective': {
+      const c = safeGet(`${need(scope.ctr)}.c`, ['securityContext', ...ref.path]);
+      const p = safeGet('variables.pod', ['securityContext', ...ref.path]);
+      return `(${c} != null ? ${c} : ${p})`;
+    }
+    case 'annotation':
+      return safeGet('variables.meta', ['annotations', ref.name]);
+    default:
+      return assertNever(ref, 'ref');
+  }
+}
+
+function need(ctr: string | null): string {
+  if (!ctr) throw new Error('container reference outside a container check (the IR validator rejects this)');
+  return ctr;
+}
+
+/** `[e].map(x, body(x))[0]`: evaluates e once. */
+function bind(e: string, scope: CelScope, body: (x: string) => string): string {
+  const x = scope.fresh();
+  return `[${e}].map(${x}, ${body(x)})[0]`;
+}
+
+function transformExpr(t: Transform | undefined, s: string): string {
+  switch (t) {
+    case undefined:
+      return s;
+    case 'upper':
+      return `${s}.upperAscii()`;
+    case 'sysctlName':
+      // kubelet NormalizeName: when the first separator is '/', swap '/' and '.'.
+      return `((${s}.indexOf('/') >= 0 && (${s}.indexOf('.') < 0 || ${s}.indexOf('/') < ${s}.indexOf('.'))) ? ${s}.split('/').map(seg, seg.replace('.', '/')).join('.') : ${s})`;
+    default:
+      return assertNever(t, 'transform');
+  }
+}
+
+function patternExpr(p: Pattern, s: string): string {
+  switch (p.kind) {
+    case 'exact':
+      return `${s} == ${celString(p.value)}`;
+    case 'prefix':
+      return `${s}.startsWith(${celString(p.value)})`;
+    default:
+      return assertNever(p, 'pattern');
+  }
+}
+
+const typeTest: Record<string, (v: string) => string> = {
+  string: (v) => `type(${v}) == string`,
+  boolean: (v) => `type(${v}) == bool`,
+  number: (v) => `(type(${v}) == int || type(${v}) == uint || type(${v}) == double)`,
+  integer: (v) =>
+    `(type(${v}) == int || type(${v}) == uint || (type(${v}) == double && ${v} >= -9.0e18 && ${v} <= 9.0e18 && double(int(${v})) == ${v}))`,
+  array: (v) => `type(${v}) == list`,
+  object: (v) => `type(${v}) == map`,
+};
+
+export interface CelParams {
+  /** Values of stringList parameters, already transformed where a condition needs it. */
+  readonly list: (name: string) => readonly string[];
+  /** Namespaces of a namespaceApproval parameter (empty: approved nowhere). */
+  readonly namespaces: (name: string) => readonly string[];
+}
+
+export function conditionExpr(c: Condition, scope: CelScope, params: CelParams): string {
+  const v = (ref: Ref) => refExpr(ref, scope);
+  switch (c.kind) {
+    case 'present':
+      return `(${v(c.ref)} != null)`;
+    case 'absent':
+      return `(${v(c.ref)} == null)`;
+    case 'hasType':
+      return bind(v(c.ref), scope, (x) => typeTest[c.type]!(x));
+    case 'equals': {
+      const t = typeof c.value === 'number' ? 'number' : typeof c.value === 'boolean' ? 'boolean' : 'string';
+      return bind(v(c.ref), scope, (x) => `(${typeTest[t]!(x)} && ${x} == ${JSON.stringify(c.value)})`);
+    }
+    case 'oneOf':
+      return bind(v(c.ref), scope, (x) => `(type(${x}) == string && ${transformExpr(c.transform, x)} in ${celList([...new Set(c.values)].sort())})`);
+    case 'matchesAny':
+      return bind(v(c.ref), scope, (x) =>
+        `(type(${x}) == string && ${bind(transformExpr(c.transform, x), scope, (s) => `(${c.patterns.map((p) => patternExpr(p, s)).join(' || ')})`)})`,
+      );
+    case 'intRange':
+      return bind(v(c.ref), scope, (x) => `(${typeTest['integer']!(x)} && ${x} >= ${c.min} && ${x} <= ${c.max})`);
+    case 'regex':
+      return bind(v(c.ref), scope, (x) => `(type(${x}) == string && ${x}.matches(${celString(c.pattern)}))`);
+    case 'inParamList': {
+      const values = [...new Set(params.list(c.param).map((p) => applyTransform(c.transform, p)))].sort();
+      return bind(v(c.ref), scope, (x) => `(type(${x}) == string && ${transformExpr(c.transform, x)} in ${celList(values)})`);
+    }
+    case 'namespaceApproved':
+      return `(request.namespace in ${celList(params.namespaces(c.param))})`;
+    case 'numberDefined':
+      return `(${numberExpr(c.expr, scope)} != null)`;
+    case 'atMost':
+      return bind(numberExpr(c.left, scope), scope, (l) =>
+        bind(numberExpr(c.right, scope), scope, (r) => `(${l} != null && ${r} != null && int(${l}) * ${c.leftScale} <= int(${r}) * ${c.rightScale})`),
+      );
+    case 'quantity':
+      return `(${quantityMilli(v(c.ref), scope)} != null)`;
+    case 'someItem': {
+      const el = scope.fresh();
+      const inner = conditionExpr(c.condition, { ...scope, item: el }, params);
+      return bind(v(c.list), scope, (list) => `(type(${list}) == list && ${list}.exists(${el}, ${inner}))`);
+    }
+    case 'jsonObjectArray':
+      return bind(v(c.ref), scope, (x) => `(type(${x}) == string && ${x}.matches(${celString(jsonObjectArrayPattern(c.stringFields))}))`);
+    case 'not':
+      return `!${conditionExpr(c.condition, scope, params)}`;
+    case 'all':
+      return `(${c.conditions.map((x) => conditionExpr(x, scope, params)).join(' && ')})`;
+    case 'any':
+      return `(${c.conditions.map((x) => conditionExpr(x, scope, params)).join(' || ')})`;
+    default:
+      return assertNever(c, 'condition');
+  }
+}
+
+/** A quantity string in thousandths (int), or dyn(null); the same grammar and bound as Rego. */
+export function quantityMilli(raw: string, scope: CelScope): string {
+  const mult = `{${Object.entries(QUANTITY_MULTIPLIERS)
+    .map(([k, m]) => `${celString(k)}: ${m}`)
+    .join(', ')}}`;
+  return bind(raw, scope, (s) => {
+    const num = `${s}.find('^[0-9]+(\\\\.[0-9]{1,3})?')`;
+    const parts = `${num}.split('.')`;
+    const milli = bind(parts, scope, (p) =>
+      bind(
+        `(int(${p}[0]) * 1000 + int((${p}.size() > 1 ? ${p}[1] + '000' : '000').substring(0, 3))) * ${mult}[${s}.substring(size(${num}))]`,
+        scope,
+        (q) => `(${q} <= ${QUANTITY_MAX_BYTES * 1000} ? dyn(${q}) : dyn(null))`,
+      ),
+    );
+    return `(type(${s}) == string && ${s}.matches(${celString(QUANTITY_PATTERN)}) ? ${milli} : dyn(null))`;
+  });
+}
+
+export function numberExpr(n: NumberExpr, scope: CelScope): string {
+  switch (n.kind) {
+    case 'intString': {
+      const re = `^[0-9]{1,${INT_STRING_MAX_DIGITS}}$`;
+      return bind(refExpr(n.ref, scope), scope, (x) => `(type(${x}) == string && ${x}.matches(${celString(re)}) ? dyn(int(${x}) * 1000) : dyn(null))`);
+    }
+    case 'annotationQuantity':
+      return bind(refExpr({ kind: 'annotation', name: n.annotation }, scope), scope, (raw) =>
+        `(type(${raw}) == string && ${raw}.matches(${celString(n.pattern)}) && ${raw}.split(${celString(n.separator)}).size() > ${n.part} ? ${quantityMilli(`${raw}.split(${celString(n.separator)})[${n.part}]`, scope)} : dyn(null))`,
+      );
+    case 'containerQuantitySum': {
+      // CEL has no fold: the sum is unrolled up to maxItems terms (the IR's stated bound).
+      const raws = scope.fresh();
+      const first = (ctr: string) =>
+        n.fields.reduceRight<string>((acc, f) => {
+          const g = safeGet(ctr, f);
+          return `(${g} != null ? ${g} : ${acc})`;
+        }, 'dyn(null)');
+      const list = safeGet('variables.pod', [n.list]);
+      const ctr = scope.fresh();
+      const collect = `(type(${list}) == list ? ${list}.map(${ctr}, ${first(ctr)}).filter(${ctr}, ${ctr} != null) : [])`;
+      return bind(collect, scope, (rs) =>
+        bind(`${rs}.map(${raws}, ${quantityMilli(raws, scope)})`, scope, (qs) => {
+          const terms = Array.from({ length: n.maxItems }, (_, i) => `(${qs}.size() > ${i} ? int(${qs}[${i}]) : 0)`);
+          return `(${rs}.size() > 0 && ${rs}.size() <= ${n.maxItems} && ${qs}.all(q, q != null) ? dyn(${terms.join(' + ')}) : dyn(null))`;
+        }),
+      );
+    }
+    case 'firstDefined':
+      return n.options.reduceRight<string>(
+        (acc, o) => bind(numberExpr(o, scope), scope, (x) => `(${x} != null ? ${x} : ${acc})`),
+        'dyn(null)',
+      );
+    default:
+      return assertNever(n, 'number expression');
+  }
+}
+
+/**
+ * The subject as a CEL list of entries {v: value, p: path, x: container context or null}.
+ * `variables.containers` holds every container with its list, index and path.
+ */
+export function subjectEntries(s: Subject, scope: CelScope): string {
+  const entry = (value: string, path: string, ctr: string) => `{'v': dyn(${value}), 'p': dyn(${path}), 'x': dyn(${ctr})}`;
+  const podPath = (p: readonly string[]) => celString(`object.spec${pathSuffix(p)}`);
+  const perContainer = (body: (x: string) => string, lists?: readonly string[]) => {
+    const x = scope.fresh();
+    const filtered = lists ? `variables.containers.filter(${x}, ${x}.list in ${celList(lists)})` : 'variables.containers';
+    return `${filtered}.map(${x}, ${body(x)}).flatten()`;
+  };
+  switch (s.kind) {
+    case 'pod':
+      return `[${entry('variables.pod', celString('object.spec'), 'null')}]`;
+    case 'podField':
+      return bind(safeGet('variables.pod', s.path), scope, (v) => `(${v} != null ? [${entry(v, podPath(s.path), 'null')}] : [])`);
+    case 'podListItems': {
+      const [i, el] = [scope.fresh(), scope.fresh()];
+      return bind(safeGet('variables.pod', s.path), scope, (v) =>
+        `(type(${v}) == list ? ${v}.transformList(${i}, ${el}, ${entry(el, `${podPath(s.path)} + '[' + string(${i}) + ']'`, 'null')}) : [])`,
+      );
+    }
+    case 'podKeys': {
+      const k = scope.fresh();
+      return bind(safeGet('variables.pod', s.path), scope, (v) =>
+        `(type(${v}) == map ? ${v}.filter(${k}, !(${k} in ${celList(s.except)}) && ${v}[${k}] != null).map(${k}, ${entry(`${v}[${k}]`, `${podPath(s.path)} + ${keySegment(k)}`, 'null')}) : [])`,
+      );
+    }
+    case 'annotation':
+      return bind(safeGet('variables.meta', ['annotations', s.name]), scope, (v) =>
+        `(${v} != null ? [${entry(v, celString(`object.metadata${pathSuffix(['annotations', s.name])}`), 'null')}] : [])`,
+      );
+    case 'annotationJsonItems': {
+      const m = scope.fresh();
+      const path = celString(`object.metadata${pathSuffix(['annotations', s.name])}`);
+      // The member's value is the quoted string after the first ':' (keys contain no ':').
+      return bind(safeGet('variables.meta', ['annotations', s.name]), scope, (v) =>
+        `(type(${v}) == string ? ${v}.findAll(${celString(jsonMemberPattern(s.field))}).map(${m}, ${bind(`${m}.substring(${m}.indexOf(':') + 1).trim()`, scope, (q) => entry(`${q}.substring(1, size(${q}) - 1)`, path, 'null'))}) : [])`,
+      );
+    }
+    case 'containerField':
+      return perContainer(
+        (x) => bind(safeGet(`${x}.c`, s.path), scope, (v) => `(${v} != null ? [${entry(v, `${x}.path + ${celString(pathSuffix(s.path))}`, x)}] : [])`),
+        s.lists,
+      );
+    case 'containerListItems': {
+      const [i, el] = [scope.fresh(), scope.fresh()];
+      return perContainer((x) =>
+        bind(safeGet(`${x}.c`, s.path), scope, (v) =>
+          `(type(${v}) == list ? ${v}.transformList(${i}, ${el}, ${entry(el, `${x}.path + ${celString(pathSuffix(s.path))} + '[' + string(${i}) + ']'`, x)}) : [])`,
+        ),
+      );
+    }
+    case 'containerKeys': {
+      const k = scope.fresh();
+      return perContainer((x) =>
+        bind(safeGet(`${x}.c`, s.path), scope, (v) =>
+          `(type(${v}) == map ? ${v}.filter(${k}, !(${k} in ${celList(s.except)}) && ${v}[${k}] != null).map(${k}, ${entry(`${v}[${k}]`, `${x}.path + ${celString(pathSuffix(s.path))} + ${keySegment(k)}`, x)}) : [])`,
+        ),
+      );
+    }
+    case 'effectiveField': {
+      const sc = ['securityContext', ...s.path];
+      return perContainer((x) => {
+        const c = safeGet(`${x}.c`, sc);
+        const p = safeGet('variables.pod', sc);
+        return bind(c, scope, (cv) =>
+          bind(p, scope, (pv) =>
+            `(${cv} != null ? [${entry(cv, `${x}.path + ${celString(pathSuffix(sc))}`, x)}] : (${pv} != null ? [${entry(pv, podPath(sc), x)}] : []))`,
+          ),
+        );
+      });
+    }
+    default:
+      return assertNever(s, 'subject');
+  }
+}
+
+/** Every container of every list, with its list, index and path; non-objects are left out. */
+export function containersExpr(): string {
+  const lists = ['containers', 'initContainers', 'ephemeralContainers'];
+  return `${celList(lists)}.map(l, type(variables.pod) == map && l in variables.pod && type(variables.pod[l]) == list ? variables.pod[l].transformList(i, c, {'c': dyn(c), 'list': dyn(l), 'index': dyn(i), 'path': dyn('object.spec.' + l + '[' + string(i) + ']')}) : []).flatten().filter(x, type(x.c) == map)`;
+}

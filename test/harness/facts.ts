@@ -1,0 +1,56 @@
+// Comparing violations by the facts of ECI-RULES.md ("Violation shape"): rule, action, list,
+// container, path and value. Messages may differ between engines; facts may not.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { ExpectedViolation } from './fixtures.ts';
+
+export interface Facts {
+  readonly rule: string;
+  readonly action: string;
+  readonly list?: string;
+  readonly container?: string;
+  readonly path?: string;
+  readonly value?: unknown;
+}
+
+const FIELDS = ['rule', 'action', 'list', 'container', 'path', 'value'] as const;
+
+function matches(expected: ExpectedViolation, actual: Facts): boolean {
+  return FIELDS.every((f) => {
+    if (f === 'value') return !('value' in expected) || isDeepStrictEqual(expected.value, actual.value);
+    if (f === 'list' || f === 'container') return (expected[f] ?? undefined) === (actual[f] ?? undefined);
+    return expected[f] === undefined || expected[f] === actual[f];
+  });
+}
+
+export interface FactDiff {
+  readonly missing: readonly ExpectedViolation[];
+  readonly unexpected: readonly Facts[];
+}
+
+/** Each expected violation must match exactly one actual one, and every actual one be expected. */
+export function compareFacts(expected: readonly ExpectedViolation[], actual: readonly Facts[]): FactDiff {
+  const unused = [...actual];
+  const missing: ExpectedViolation[] = [];
+  // Most specific expectations first, so a loose one cannot take a match a precise one needs.
+  const ordered = [...expected].sort((a, b) => Object.keys(b).length - Object.keys(a).length);
+  for (const e of ordered) {
+    const i = unused.findIndex((a) => matches(e, a));
+    if (i < 0) missing.push(e);
+    else unused.splice(i, 1);
+  }
+  return { missing, unexpected: unused };
+}
+
+const show = (f: object) =>
+  FIELDS.filter((k) => k in f && (f as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${k}=${JSON.stringify((f as Record<string, unknown>)[k])}`)
+    .join(' ');
+
+export function formatDiff(fixture: string, engine: string, diff: FactDiff): string {
+  return [
+    `${fixture} [${engine}]`,
+    ...diff.missing.map((m) => `  expected, not reported: ${show(m)}`),
+    ...diff.unexpected.map((u) => `  reported, not expected: ${show(u)}`),
+  ].join('\n');
+}
