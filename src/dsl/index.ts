@@ -109,12 +109,10 @@ export const annotationQuantity = (
   annotation: string,
   opts: { pattern: string; separator: string; part: number },
 ): NumberExpr => ({ kind: 'annotationQuantity', annotation, ...opts });
-/** Up to `maxItems` containers (default 100) contribute; beyond that the sum is undefined. */
-export const containerQuantitySum = (list: ContainerList, fields: readonly Path[], maxItems = 100): NumberExpr => ({
+export const containerQuantitySum = (list: ContainerList, fields: readonly Path[]): NumberExpr => ({
   kind: 'containerQuantitySum',
   list,
   fields,
-  maxItems,
 });
 export const firstDefined = (...options: NumberExpr[]): NumberExpr => ({ kind: 'firstDefined', options });
 export const numberDefined = (expr: NumberExpr): Condition => ({ kind: 'numberDefined', expr });

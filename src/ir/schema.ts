@@ -115,11 +115,7 @@ export const ruleSetSchema = {
           separator: str,
           part: { type: 'integer', minimum: 0 },
         }),
-        node('containerQuantitySum', {
-          list: { enum: CONTAINER_LISTS },
-          fields: { type: 'array', minItems: 1, items: path },
-          maxItems: { type: 'integer', minimum: 1, maximum: 1000 },
-        }),
+        node('containerQuantitySum', { list: { enum: CONTAINER_LISTS }, fields: { type: 'array', minItems: 1, items: path } }),
         node('firstDefined', { options: { type: 'array', minItems: 1, items: num } }),
       ],
     },

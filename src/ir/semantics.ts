@@ -22,9 +22,9 @@ export const QUANTITY_MULTIPLIERS: Readonly<Record<string, number>> = {
   Ti: 2 ** 40,
 };
 /**
- * The largest quantity compared (64Ti). CEL integers are 64-bit and have no fold, so the sum of
- * up to 100 containers in thousandths must stay below 2^63: every engine rejects larger
- * quantities the same way (as not comparable).
+ * The largest quantity compared (64Ti). CEL integers are 64-bit: quantities are summed in
+ * thousandths, so each is bounded; every engine rejects larger quantities the same way (as not
+ * comparable).
  */
 export const QUANTITY_MAX_BYTES = 64 * 2 ** 40;
 /** Integer strings compared as numbers have at most 12 digits (value × 1024 × 5 × 1000 < 2^63). */

@@ -50,16 +50,9 @@ export type NumberExpr =
     }
   /**
    * The sum over the pod's `list` of each container's first present quantity field among
-   * `fields`; undefined when no container has any of them, when one of them is not a
-   * quantity, or when more than `maxItems` containers have one (CEL has no fold, so targets
-   * unroll the sum; every engine applies the same bound).
+   * `fields`; undefined when no container has any of them or one of them is not a quantity.
    */
-  | {
-      readonly kind: 'containerQuantitySum';
-      readonly list: ContainerList;
-      readonly fields: readonly Path[];
-      readonly maxItems: number;
-    }
+  | { readonly kind: 'containerQuantitySum'; readonly list: ContainerList; readonly fields: readonly Path[] }
   /** The first defined of its alternatives. */
   | { readonly kind: 'firstDefined'; readonly options: readonly NumberExpr[] };
 

@@ -15,8 +15,14 @@ export interface Facts {
 
 const FIELDS = ['rule', 'action', 'list', 'container', 'path', 'value'] as const;
 
-function matches(expected: ExpectedViolation, actual: Facts): boolean {
+export interface CompareOptions {
+  /** Facts this engine does not report (Kyverno's messages carry no values). */
+  readonly ignore?: readonly (typeof FIELDS)[number][];
+}
+
+function matches(expected: ExpectedViolation, actual: Facts, opts: CompareOptions): boolean {
   return FIELDS.every((f) => {
+    if (opts.ignore?.includes(f)) return true;
     if (f === 'value') return !('value' in expected) || isDeepStrictEqual(expected.value, actual.value);
     if (f === 'list' || f === 'container') return (expected[f] ?? undefined) === (actual[f] ?? undefined);
     return expected[f] === undefined || expected[f] === actual[f];
@@ -29,13 +35,13 @@ export interface FactDiff {
 }
 
 /** Each expected violation must match exactly one actual one, and every actual one be expected. */
-export function compareFacts(expected: readonly ExpectedViolation[], actual: readonly Facts[]): FactDiff {
+export function compareFacts(expected: readonly ExpectedViolation[], actual: readonly Facts[], opts: CompareOptions = {}): FactDiff {
   const unused = [...actual];
   const missing: ExpectedViolation[] = [];
   // Most specific expectations first, so a loose one cannot take a match a precise one needs.
   const ordered = [...expected].sort((a, b) => Object.keys(b).length - Object.keys(a).length);
   for (const e of ordered) {
-    const i = unused.findIndex((a) => matches(e, a));
+    const i = unused.findIndex((a) => matches(e, a, opts));
     if (i < 0) missing.push(e);
     else unused.splice(i, 1);
   }

@@ -369,7 +369,7 @@ violations contains v if {
 	_cond_2(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-001", "deny", c, vsegs, value, "securityContext.sysctls must be a list")
+	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "securityContext.sysctls must be a list")
 }
 
 # ECI-POD-001 sysctl-entry-type
@@ -385,7 +385,7 @@ violations contains v if {
 	_cond_4(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-001", "deny", c, vsegs, value, "each sysctl must be an object with name and value")
+	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "each sysctl must be an object with name and value")
 }
 
 # ECI-POD-001 sysctl-name-type
@@ -401,7 +401,7 @@ violations contains v if {
 	_cond_7(item, c)
 	vsegs := array.concat(segs, ["name"])
 	value := _get(item, ["name"])
-	v := _violation("ECI-POD-001", "deny", c, vsegs, value, "sysctl name must be a string")
+	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "sysctl name must be a string")
 }
 
 # ECI-POD-001 sysctl-value-type
@@ -417,7 +417,7 @@ violations contains v if {
 	_cond_14(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
-	v := _violation("ECI-POD-001", "deny", c, vsegs, value, "sysctl value must be a string")
+	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "sysctl value must be a string")
 }
 
 # ECI-POD-001 sysctl-not-supported
@@ -433,7 +433,7 @@ violations contains v if {
 	_cond_20(item, c)
 	vsegs := array.concat(segs, ["name"])
 	value := _get(item, ["name"])
-	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), c, vsegs, value, "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)")
+	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), null, vsegs, value, "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)")
 }
 
 # ECI-POD-002 value-not-integer
@@ -449,7 +449,7 @@ violations contains v if {
 	_cond_23(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", "deny", c, vsegs, value, "vm.min_free_kbytes must be a string holding a non-negative integer")
+	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "vm.min_free_kbytes must be a string holding a non-negative integer")
 }
 
 # ECI-POD-002 limit-quantity
@@ -465,7 +465,7 @@ violations contains v if {
 	_cond_30(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-002", "deny", c, vsegs, value, "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
+	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
 }
 
 # ECI-POD-002 request-quantity
@@ -481,7 +481,7 @@ violations contains v if {
 	_cond_32(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-002", "deny", c, vsegs, value, "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
+	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
 }
 
 # ECI-POD-002 exceeds-20-percent
@@ -497,7 +497,7 @@ violations contains v if {
 	_cond_36(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", _rule_action("ECI-POD-002"), c, vsegs, value, "vm.min_free_kbytes exceeds 20% of the pod memory")
+	v := _violation("ECI-POD-002", _rule_action("ECI-POD-002"), null, vsegs, value, "vm.min_free_kbytes exceeds 20% of the pod memory")
 }
 
 # ECI-POD-002 no-memory-basis
@@ -513,7 +513,7 @@ violations contains v if {
 	_cond_45(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", "warn", c, vsegs, value, "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request")
+	v := _violation("ECI-POD-002", "warn", null, vsegs, value, "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request")
 }
 
 # ECI-POD-003 annotation-malformed
@@ -528,7 +528,7 @@ violations contains v if {
 	_cond_47(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-003", "deny", c, vsegs, value, "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)")
+	v := _violation("ECI-POD-003", "deny", null, vsegs, value, "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)")
 }
 
 # ECI-POD-003 host-sysctl-not-approved
@@ -549,7 +549,7 @@ violations contains v if {
 	_cond_51(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-003", _rule_action("ECI-POD-003"), c, vsegs, value, "host sysctl is not approved (approvedHostSysctls)")
+	v := _violation("ECI-POD-003", _rule_action("ECI-POD-003"), null, vsegs, value, "host sysctl is not approved (approvedHostSysctls)")
 }
 
 # ECI-POD-004 security-context-type
@@ -564,7 +564,7 @@ violations contains v if {
 	_cond_4(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-004", "deny", c, vsegs, value, "pod securityContext must be an object")
+	v := _violation("ECI-POD-004", "deny", null, vsegs, value, "pod securityContext must be an object")
 }
 
 # ECI-POD-004 field-not-honoured
@@ -582,7 +582,7 @@ violations contains v if {
 	_cond_52(item, c)
 	vsegs := segs
 	value := item
-	v := _violation("ECI-POD-004", _rule_action("ECI-POD-004"), c, vsegs, value, "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)")
+	v := _violation("ECI-POD-004", _rule_action("ECI-POD-004"), null, vsegs, value, "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)")
 }
 
 # ECI-CTR-001 capabilities-type
@@ -1530,7 +1530,6 @@ _num_3(_, c) := v if {
 	is_array(cs)
 	raws := [x | some ctr in cs; x := _num_2(ctr, c)]
 	count(raws) > 0
-	count(raws) <= 100
 	qs := [q | some x in raws; q := _quantity_milli(x)]
 	count(qs) == count(raws)
 	v := sum(qs)

@@ -5,9 +5,7 @@
 // Reads are guarded so that a wrong type never raises a CEL error: every reference is
 // `guard ? value : dyn(null)`, null standing for absent, as in the Rego target.
 //
-// Paths are built as strings starting with `object.spec` / `object.metadata`, on purpose:
-// Kyverno's autogen rewrites those prefixes for pod controllers
-// (pkg/autogen/v1/rule.go, podCELReplacementRules), so reported paths follow the template.
+// Paths are reported from the resource root (`object.spec.template.spec.containers[0]…`).
 
 import type { Condition, NumberExpr, Pattern, Ref, Subject, Transform } from '../../ir/types.ts';
 import { assertNever } from '../../ir/types.ts';
@@ -18,6 +16,14 @@ import { plainKey, QUANTITY_MAX_BYTES, QUANTITY_PATTERN, QUANTITY_MULTIPLIERS, I
 export const celString = (s: string): string => JSON.stringify(s);
 const celList = (xs: readonly string[]): string => `[${xs.map(celString).join(', ')}]`;
 
+/** Where a kind keeps its pod spec and pod metadata, as CEL paths under `object`. */
+export interface KindShape {
+  /** e.g. `object.spec.template.spec` */
+  readonly spec: string;
+  /** e.g. `object.spec.template.metadata` */
+  readonly meta: string;
+}
+
 export interface CelScope {
   /** The variable holding the current item, or undefined at the top. */
   readonly item: string;
@@ -25,6 +31,7 @@ export interface CelScope {
   readonly ctr: string | null;
   /** Fresh variable names. */
   readonly fresh: () => string;
+  readonly shape: KindShape;
 }
 
 /** Guarded read of `path` under `base`: the value, or dyn(null) when any step is missing. */
@@ -208,21 +215,19 @@ export function numberExpr(n: NumberExpr, scope: CelScope): string {
         `(type(${raw}) == string && ${raw}.matches(${celString(n.pattern)}) && ${raw}.split(${celString(n.separator)}).size() > ${n.part} ? ${quantityMilli(`${raw}.split(${celString(n.separator)})[${n.part}]`, scope)} : dyn(null))`,
       );
     case 'containerQuantitySum': {
-      // CEL has no fold: the sum is unrolled up to maxItems terms (the IR's stated bound).
-      const raws = scope.fresh();
-      const first = (ctr: string) =>
-        n.fields.reduceRight<string>((acc, f) => {
-          const g = safeGet(ctr, f);
-          return `(${g} != null ? ${g} : ${acc})`;
-        }, 'dyn(null)');
       const list = safeGet('variables.pod', [n.list]);
       const ctr = scope.fresh();
-      const collect = `(type(${list}) == list ? ${list}.map(${ctr}, ${first(ctr)}).filter(${ctr}, ${ctr} != null) : [])`;
+      const raw = scope.fresh();
+      const first = n.fields.reduceRight<string>((acc, f) => {
+        const g = safeGet(ctr, f);
+        return `(${g} != null ? ${g} : ${acc})`;
+      }, 'dyn(null)');
+      const collect = `(type(${list}) == list ? ${list}.map(${ctr}, ${first}).filter(${ctr}, ${ctr} != null) : [])`;
+      // Kubernetes' CEL list library has sum(); an unparseable quantity makes the sum undefined.
       return bind(collect, scope, (rs) =>
-        bind(`${rs}.map(${raws}, ${quantityMilli(raws, scope)})`, scope, (qs) => {
-          const terms = Array.from({ length: n.maxItems }, (_, i) => `(${qs}.size() > ${i} ? int(${qs}[${i}]) : 0)`);
-          return `(${rs}.size() > 0 && ${rs}.size() <= ${n.maxItems} && ${qs}.all(q, q != null) ? dyn(${terms.join(' + ')}) : dyn(null))`;
-        }),
+        bind(`${rs}.map(${raw}, ${quantityMilli(raw, scope)})`, scope, (qs) =>
+          `(${rs}.size() > 0 && ${qs}.all(q, q != null) ? dyn(${qs}.map(q, int(q)).sum()) : dyn(null))`,
+        ),
       );
     }
     case 'firstDefined':
@@ -241,7 +246,7 @@ export function numberExpr(n: NumberExpr, scope: CelScope): string {
  */
 export function subjectEntries(s: Subject, scope: CelScope): string {
   const entry = (value: string, path: string, ctr: string) => `{'v': dyn(${value}), 'p': dyn(${path}), 'x': dyn(${ctr})}`;
-  const podPath = (p: readonly string[]) => celString(`object.spec${pathSuffix(p)}`);
+  const podPath = (p: readonly string[]) => celString(`${scope.shape.spec}${pathSuffix(p)}`);
   const perContainer = (body: (x: string) => string, lists?: readonly string[]) => {
     const x = scope.fresh();
     const filtered = lists ? `variables.containers.filter(${x}, ${x}.list in ${celList(lists)})` : 'variables.containers';
@@ -249,7 +254,7 @@ export function subjectEntries(s: Subject, scope: CelScope): string {
   };
   switch (s.kind) {
     case 'pod':
-      return `[${entry('variables.pod', celString('object.spec'), 'null')}]`;
+      return `[${entry('variables.pod', celString(scope.shape.spec), 'null')}]`;
     case 'podField':
       return bind(safeGet('variables.pod', s.path), scope, (v) => `(${v} != null ? [${entry(v, podPath(s.path), 'null')}] : [])`);
     case 'podListItems': {
@@ -266,11 +271,11 @@ export function subjectEntries(s: Subject, scope: CelScope): string {
     }
     case 'annotation':
       return bind(safeGet('variables.meta', ['annotations', s.name]), scope, (v) =>
-        `(${v} != null ? [${entry(v, celString(`object.metadata${pathSuffix(['annotations', s.name])}`), 'null')}] : [])`,
+        `(${v} != null ? [${entry(v, celString(`${scope.shape.meta}${pathSuffix(['annotations', s.name])}`), 'null')}] : [])`,
       );
     case 'annotationJsonItems': {
       const m = scope.fresh();
-      const path = celString(`object.metadata${pathSuffix(['annotations', s.name])}`);
+      const path = celString(`${scope.shape.meta}${pathSuffix(['annotations', s.name])}`);
       // The member's value is the quoted string after the first ':' (keys contain no ':').
       return bind(safeGet('variables.meta', ['annotations', s.name]), scope, (v) =>
         `(type(${v}) == string ? ${v}.findAll(${celString(jsonMemberPattern(s.field))}).map(${m}, ${bind(`${m}.substring(${m}.indexOf(':') + 1).trim()`, scope, (q) => entry(`${q}.substring(1, size(${q}) - 1)`, path, 'null'))}) : [])`,
@@ -315,7 +320,10 @@ export function subjectEntries(s: Subject, scope: CelScope): string {
 }
 
 /** Every container of every list, with its list, index and path; non-objects are left out. */
-export function containersExpr(): string {
+export function containersExpr(shape: KindShape): string {
   const lists = ['containers', 'initContainers', 'ephemeralContainers'];
-  return `${celList(lists)}.map(l, type(variables.pod) == map && l in variables.pod && type(variables.pod[l]) == list ? variables.pod[l].transformList(i, c, {'c': dyn(c), 'list': dyn(l), 'index': dyn(i), 'path': dyn('object.spec.' + l + '[' + string(i) + ']')}) : []).flatten().filter(x, type(x.c) == map)`;
+  return `${celList(lists)}.map(l, type(variables.pod) == map && l in variables.pod && type(variables.pod[l]) == list ? variables.pod[l].transformList(i, c, {'c': dyn(c), 'list': dyn(l), 'index': dyn(i), 'path': dyn(${celString(`${shape.spec}.`)} + l + '[' + string(i) + ']')}) : []).flatten().filter(x, type(x.c) == map)`;
 }
+
+/** Does the expression read `variables.containers`? (Rules that do not skip computing it.) */
+export const usesContainers = (expr: string): boolean => expr.includes('variables.containers');

@@ -1,14 +1,31 @@
-// IR → Kyverno ClusterPolicy template input: one Kyverno rule per IR check (Kyverno reports one
-// message per rule, so a check's message lists all its offending items), written for Pods and
-// auto-generated for the pod controllers. Parameters are compiled in (a ClusterPolicy has no
-// data document): the approval lists, the selector and the per-rule actions.
+// IR → Kyverno ClusterPolicy template input: one Kyverno rule per IR check and kind group
+// (Kyverno reports one message per rule, so a check's message lists all its offending items).
+// Parameters are compiled in (a ClusterPolicy has no data document): the approval lists, the
+// selector and the per-rule actions.
+//
+// Rules for pod controllers are written out here rather than left to Kyverno's autogen:
+// autogen rewrites `object.metadata` into `object.spec.template.metadata` textually
+// (pkg/autogen/v1/rule.go), and that read raises a CEL error when a template has no metadata
+// (a CronJob's job template may have none), where the policy must simply find no label.
 //
 // Every rule's message starts with `<RULE-ID> <check-id>: <message> :: ` followed by a JSON
 // array of `<path>` or `<path>@<list>[<index>]` entries: the facts the harness normalises.
 
 import type { Action, Check, ParamValues, RuleSet } from '../../ir/types.ts';
 import { CONTAINER_LISTS } from '../../ir/types.ts';
-import { celString, conditionExpr, containersExpr, pathSuffix, safeGet, subjectEntries, type CelParams, type CelScope } from './cel.ts';
+import type { PodController } from '../../ir/types.ts';
+import {
+  celString,
+  conditionExpr,
+  containersExpr,
+  pathSuffix,
+  safeGet,
+  subjectEntries,
+  usesContainers,
+  type CelParams,
+  type CelScope,
+  type KindShape,
+} from './cel.ts';
 
 export interface KyvernoVariable {
   readonly name: string;
@@ -17,6 +34,9 @@ export interface KyvernoVariable {
 
 export interface KyvernoRule {
   readonly name: string;
+  readonly kinds: readonly string[];
+  /** The selector, as a CEL precondition on the pod (template) labels. */
+  readonly scope: string;
   readonly ruleId: string;
   readonly checkId: string;
   readonly failureAction: 'Enforce' | 'Audit';
@@ -29,16 +49,43 @@ export interface KyvernoTemplateInput {
   readonly policyName: string;
   readonly title: string;
   readonly description: string;
-  readonly autogenControllers: string;
-  readonly scopeExpression: string;
   readonly rules: readonly KyvernoRule[];
 }
 
 export const MESSAGE_SEPARATOR = ' :: ';
-/** Kyverno rule names are at most 63 characters; autogen prefixes `autogen-cronjob-` (16). */
-export const MAX_RULE_NAME = 63 - 'autogen-cronjob-'.length;
+/** Kyverno rule names are at most 63 characters, and the longest kind prefix is `cronjob-`. */
+export const MAX_RULE_NAME = 63 - 'cronjob-'.length;
 
 export const kyvernoRuleName = (ruleId: string, checkId: string): string => `${ruleId.toLowerCase()}-${checkId}`;
+
+interface KindGroup {
+  readonly prefix: string;
+  readonly kinds: readonly string[];
+  readonly shape: KindShape;
+}
+
+/** The kind prefixes of rule names, for readers of the report. */
+export const KIND_PREFIXES = ['ctrl-', 'cronjob-'] as const;
+
+function kindGroups(controllers: readonly PodController[]): KindGroup[] {
+  const shape = (path: string): KindShape => ({ spec: `object${path}.spec`, meta: `object${path}.metadata` });
+  const templated = controllers.filter((k) => k !== 'CronJob');
+  return [
+    { prefix: '', kinds: ['Pod'], shape: shape('') },
+    ...(templated.length ? [{ prefix: 'ctrl-', kinds: templated, shape: shape('.spec.template') }] : []),
+    ...(controllers.includes('CronJob') ? [{ prefix: 'cronjob-', kinds: ['CronJob'], shape: shape('.spec.jobTemplate.spec.template') }] : []),
+  ];
+}
+
+/** Guarded reads of the pod spec and metadata (`object.spec` may be missing on bad input). */
+function baseVariables(shape: KindShape, needContainers: boolean): KyvernoVariable[] {
+  const steps = (p: string) => p.split('.').slice(1);
+  return [
+    { name: 'pod', expression: safeGet('object', steps(shape.spec)) },
+    { name: 'meta', expression: safeGet('object', steps(shape.meta)) },
+    ...(needContainers ? [{ name: 'containers', expression: containersExpr(shape) }] : []),
+  ];
+}
 
 function freshNames(): () => string {
   let n = 0;
@@ -61,82 +108,84 @@ function messageExpression(prefix: string): string {
   return `${celString(prefix)} + '[' + variables.violations.map(s, '"' + ${escaped} + '"').join(',') + ']'`;
 }
 
-const baseVariables: readonly KyvernoVariable[] = [
-  { name: 'pod', expression: 'object.spec' },
-  { name: 'meta', expression: 'object.metadata' },
-  { name: 'containers', expression: containersExpr() },
-];
+function scopeExpression(shape: KindShape, selector: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(selector).sort();
+  const labels = [...shape.meta.split('.').slice(1), 'labels'];
+  return keys.length ? keys.map((k) => `${safeGet('object', [...labels, k])} == ${celString(selector[k]!)}`).join(' && ') : 'true';
+}
 
-function checkRule(ruleId: string, perContainer: boolean, check: Check, action: Action, params: CelParams): KyvernoRule {
-  const scope: CelScope = { item: 'e.v', ctr: 'e.x', fresh: freshNames() };
+function checkRule(group: KindGroup, scopeExpr: string, ruleId: string, perContainer: boolean, check: Check, action: Action, params: CelParams): KyvernoRule {
+  const scope: CelScope = { item: 'e.v', ctr: 'e.x', fresh: freshNames(), shape: group.shape };
   const cond = conditionExpr(check.violation, scope, params);
   const entries = subjectEntries(check.subject, scope);
   const at = check.at ?? [];
   const mapped = at.length
     ? `.map(e, {'v': dyn(${safeGet('e.v', at)}), 'p': dyn(e.p + ${celString(pathSuffix(at))}), 'x': e.x})`
     : '';
+  const violations = `${entries}.filter(e, ${cond})${mapped}.map(e, ${entryString('e', perContainer)})`;
   return {
-    name: kyvernoRuleName(ruleId, check.id),
+    name: `${group.prefix}${kyvernoRuleName(ruleId, check.id)}`,
+    kinds: group.kinds,
+    scope: scopeExpr,
     ruleId,
     checkId: check.id,
     failureAction: action === 'deny' ? 'Enforce' : 'Audit',
-    variables: [
-      ...baseVariables,
-      { name: 'violations', expression: `${entries}.filter(e, ${cond})${mapped}.map(e, ${entryString('e', perContainer)})` },
-    ],
+    variables: [...baseVariables(group.shape, usesContainers(violations)), { name: 'violations', expression: violations }],
     expression: 'size(variables.violations) == 0',
     messageExpression: messageExpression(`${ruleId} ${check.id}: ${check.message}${MESSAGE_SEPARATOR}`),
   };
 }
 
-/** The input rule's checks that apply to admitted objects: container lists and containers. */
-function inputRules(rs: RuleSet): KyvernoRule[] {
+/** The input rule's checks that apply to admitted objects: pod spec, container lists, containers. */
+function inputRules(rs: RuleSet, group: KindGroup, scopeExpr: string): KyvernoRule[] {
   const lists = `[${CONTAINER_LISTS.map(celString).join(', ')}]`;
+  const spec = celString(group.shape.spec);
   const make = (checkId: string, message: string, violations: string): KyvernoRule => ({
-    name: kyvernoRuleName(rs.inputRule.id, checkId),
+    name: `${group.prefix}${kyvernoRuleName(rs.inputRule.id, checkId)}`,
+    kinds: group.kinds,
+    scope: scopeExpr,
     ruleId: rs.inputRule.id,
     checkId,
     failureAction: 'Enforce',
-    variables: [...baseVariables.slice(0, 2), { name: 'violations', expression: violations }],
+    variables: [...baseVariables(group.shape, false), { name: 'violations', expression: violations }],
     expression: 'size(variables.violations) == 0',
     messageExpression: messageExpression(`${rs.inputRule.id} ${checkId}: ${message}${MESSAGE_SEPARATOR}`),
   });
   return [
-    make('pod-spec', 'pod spec must be an object', `type(variables.pod) == map ? [] : ['object.spec']`),
+    make('pod-spec', 'pod spec must be an object', `type(variables.pod) == map ? [] : [${spec}]`),
     make(
       'container-list',
       'container list must be a list',
-      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && variables.pod[l] != null && type(variables.pod[l]) != list).map(l, 'object.spec.' + l) : []`,
+      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && variables.pod[l] != null && type(variables.pod[l]) != list).map(l, ${spec} + '.' + l) : []`,
     ),
     make(
       'container',
       'container must be an object',
-      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && type(variables.pod[l]) == list).map(l, variables.pod[l].transformList(i, c, type(c) == map ? '' : 'object.spec.' + l + '[' + string(i) + ']').filter(p, p != '')).flatten() : []`,
+      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && type(variables.pod[l]) == list).map(l, variables.pod[l].transformList(i, c, type(c) == map ? '' : ${spec} + '.' + l + '[' + string(i) + ']').filter(p, p != '')).flatten() : []`,
     ),
   ];
 }
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateInput {
   const cel = celParams(params);
-  const rules: KyvernoRule[] = [...inputRules(rs)];
-  for (const rule of rs.rules) {
-    const setting = params.actions[rule.id] ?? rule.action;
-    if (setting === 'off') continue;
-    for (const check of rule.checks) {
-      const action: Action = check.action === 'rule' ? setting : check.action;
-      rules.push(checkRule(rule.id, rule.level === 'container', check, action, cel));
+  const rules: KyvernoRule[] = [];
+  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  for (const group of kindGroups(rs.podControllers)) {
+    const scope = scopeExpression(group.shape, selector);
+    rules.push(...inputRules(rs, group, scope));
+    for (const rule of rs.rules) {
+      const setting = params.actions[rule.id] ?? rule.action;
+      if (setting === 'off') continue;
+      for (const check of rule.checks) {
+        const action: Action = check.action === 'rule' ? setting : check.action;
+        rules.push(checkRule(group, scope, rule.id, rule.level === 'container', check, action, cel));
+      }
     }
   }
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
-  const scope = Object.keys(selector).sort();
   return {
     policyName: rs.name.replace(/_/g, '-'),
     title: rs.title,
     description: `${rs.title} (${rs.rules.map((r) => r.id).join(', ')}). Generated by eci-policy.`,
-    autogenControllers: rs.podControllers.join(','),
-    scopeExpression: scope.length
-      ? scope.map((k) => `${safeGet('object.metadata', ['labels', k])} == ${celString(selector[k]!)}`).join(' && ')
-      : 'true',
     rules,
   };
 }

@@ -199,7 +199,6 @@ export function lowerNumber(n: NumberExpr, nums: FunctionTable): string {
           `is_array(cs)`,
           `raws := [x | some ctr in cs; x := ${first}(ctr, c)]`,
           `count(raws) > 0`,
-          `count(raws) <= ${n.maxItems}`,
           `qs := [q | some x in raws; q := _quantity_milli(x)]`,
           `count(qs) == count(raws)`,
           `v := sum(qs)`,

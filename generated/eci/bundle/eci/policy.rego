@@ -702,7 +702,6 @@ _num_3(_, c) := v if {
 	is_array(cs)
 	raws := [x | some ctr in cs; x := _num_2(ctr, c)]
 	count(raws) > 0
-	count(raws) <= 100
 	qs := [q | some x in raws; q := _quantity_milli(x)]
 	count(qs) == count(raws)
 	v := sum(qs)
