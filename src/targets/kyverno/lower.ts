@@ -38,7 +38,6 @@ export interface KyvernoRule {
   /** The selector, as a CEL precondition on the pod (template) labels. */
   readonly scope: string;
   readonly ruleId: string;
-  readonly checkId: string;
   readonly failureAction: 'Enforce' | 'Audit';
   readonly variables: readonly KyvernoVariable[];
   readonly expression: string;
@@ -55,8 +54,6 @@ export interface KyvernoTemplateInput {
 export const MESSAGE_SEPARATOR = ' :: ';
 /** Kyverno rule names are at most 63 characters, and the longest kind prefix is `cronjob-`. */
 export const MAX_RULE_NAME = 63 - 'cronjob-'.length;
-
-export const kyvernoRuleName = (ruleId: string, checkId: string): string => `${ruleId.toLowerCase()}-${checkId}`;
 
 interface KindGroup {
   readonly prefix: string;
@@ -103,9 +100,17 @@ function celParams(params: ParamValues): CelParams {
 const entryString = (e: string, perContainer: boolean) =>
   perContainer ? `${e}.p + (${e}.x != null ? '@' + string(${e}.x.list) + '[' + string(${e}.x.index) + ']' : '')` : `${e}.p`;
 
-function messageExpression(prefix: string): string {
-  const escaped = `s.replace('\\\\', '\\\\\\\\').replace('"', '\\\\"').replace('\\n', '\\\\n').replace('\\r', '\\\\r').replace('\\t', '\\\\t')`;
-  return `${celString(prefix)} + '[' + variables.violations.map(s, '"' + ${escaped} + '"').join(',') + ']'`;
+const jsonQuoted = (s: string) =>
+  `'"' + ${s}.replace('\\\\', '\\\\\\\\').replace('"', '\\\\"').replace('\\n', '\\\\n').replace('\\r', '\\\\r').replace('\\t', '\\\\t') + '"'`;
+
+/**
+ * `<RULE-ID>: <message of each failing check>; … :: ["<entry>", …]`: the text for people, then
+ * the facts as a JSON array of strings (CEL has no JSON encoder, so entries are escaped here).
+ */
+function messageExpression(ruleId: string, parts: readonly { variable: string; message: string }[]): string {
+  const messages = `[${parts.map((p) => `size(variables.${p.variable}) > 0 ? ${celString(p.message)} : ''`).join(', ')}].filter(m, m != '').join('; ')`;
+  const entries = parts.map((p) => `variables.${p.variable}`).join(' + ');
+  return `${celString(`${ruleId}: `)} + ${messages} + ${celString(MESSAGE_SEPARATOR)} + '[' + (${entries}).map(s, ${jsonQuoted('s')}).join(',') + ']'`;
 }
 
 function scopeExpression(shape: KindShape, selector: Readonly<Record<string, string>>): string {
@@ -114,7 +119,13 @@ function scopeExpression(shape: KindShape, selector: Readonly<Record<string, str
   return keys.length ? keys.map((k) => `${safeGet('object', [...labels, k])} == ${celString(selector[k]!)}`).join(' && ') : 'true';
 }
 
-function checkRule(group: KindGroup, scopeExpr: string, ruleId: string, perContainer: boolean, check: Check, action: Action, params: CelParams): KyvernoRule {
+interface CheckLowering {
+  readonly variable: string;
+  readonly message: string;
+  readonly violations: string;
+}
+
+function lowerCheck(group: KindGroup, perContainer: boolean, check: Check, variable: string, params: CelParams): CheckLowering {
   const scope: CelScope = { item: 'e.v', ctr: 'e.x', fresh: freshNames(), shape: group.shape };
   const cond = conditionExpr(check.violation, scope, params);
   const entries = subjectEntries(check.subject, scope);
@@ -122,48 +133,55 @@ function checkRule(group: KindGroup, scopeExpr: string, ruleId: string, perConta
   const mapped = at.length
     ? `.map(e, {'v': dyn(${safeGet('e.v', at)}), 'p': dyn(e.p + ${celString(pathSuffix(at))}), 'x': e.x})`
     : '';
-  const violations = `${entries}.filter(e, ${cond})${mapped}.map(e, ${entryString('e', perContainer)})`;
+  return { variable, message: check.message, violations: `${entries}.filter(e, ${cond})${mapped}.map(e, ${entryString('e', perContainer)})` };
+}
+
+/**
+ * One Kyverno rule per IR rule and action, per kind group: Kyverno compiles every rule's CEL for
+ * every resource, so fewer, larger rules are much faster than one rule per check (measured 2.4×
+ * on 20 pods), while policy reports still name the rule.
+ */
+function ruleFor(
+  group: KindGroup,
+  scopeExpr: string,
+  ruleId: string,
+  name: string,
+  action: Action,
+  checks: readonly CheckLowering[],
+): KyvernoRule {
   return {
-    name: `${group.prefix}${kyvernoRuleName(ruleId, check.id)}`,
+    name: `${group.prefix}${name}`,
     kinds: group.kinds,
     scope: scopeExpr,
     ruleId,
-    checkId: check.id,
     failureAction: action === 'deny' ? 'Enforce' : 'Audit',
-    variables: [...baseVariables(group.shape, usesContainers(violations)), { name: 'violations', expression: violations }],
-    expression: 'size(variables.violations) == 0',
-    messageExpression: messageExpression(`${ruleId} ${check.id}: ${check.message}${MESSAGE_SEPARATOR}`),
+    variables: [
+      ...baseVariables(group.shape, checks.some((c) => usesContainers(c.violations))),
+      ...checks.map((c) => ({ name: c.variable, expression: c.violations })),
+    ],
+    expression: checks.map((c) => `size(variables.${c.variable}) == 0`).join(' && '),
+    messageExpression: messageExpression(ruleId, checks),
   };
 }
 
 /** The input rule's checks that apply to admitted objects: pod spec, container lists, containers. */
-function inputRules(rs: RuleSet, group: KindGroup, scopeExpr: string): KyvernoRule[] {
+function inputRule(rs: RuleSet, group: KindGroup, scopeExpr: string): KyvernoRule {
   const lists = `[${CONTAINER_LISTS.map(celString).join(', ')}]`;
   const spec = celString(group.shape.spec);
-  const make = (checkId: string, message: string, violations: string): KyvernoRule => ({
-    name: `${group.prefix}${kyvernoRuleName(rs.inputRule.id, checkId)}`,
-    kinds: group.kinds,
-    scope: scopeExpr,
-    ruleId: rs.inputRule.id,
-    checkId,
-    failureAction: 'Enforce',
-    variables: [...baseVariables(group.shape, false), { name: 'violations', expression: violations }],
-    expression: 'size(variables.violations) == 0',
-    messageExpression: messageExpression(`${rs.inputRule.id} ${checkId}: ${message}${MESSAGE_SEPARATOR}`),
-  });
-  return [
-    make('pod-spec', 'pod spec must be an object', `type(variables.pod) == map ? [] : [${spec}]`),
-    make(
-      'container-list',
-      'container list must be a list',
-      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && variables.pod[l] != null && type(variables.pod[l]) != list).map(l, ${spec} + '.' + l) : []`,
-    ),
-    make(
-      'container',
-      'container must be an object',
-      `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && type(variables.pod[l]) == list).map(l, variables.pod[l].transformList(i, c, type(c) == map ? '' : ${spec} + '.' + l + '[' + string(i) + ']').filter(p, p != '')).flatten() : []`,
-    ),
+  const checks: CheckLowering[] = [
+    { variable: 'podSpec', message: 'pod spec must be an object', violations: `type(variables.pod) == map ? [] : [${spec}]` },
+    {
+      variable: 'containerLists',
+      message: 'container list must be a list',
+      violations: `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && variables.pod[l] != null && type(variables.pod[l]) != list).map(l, ${spec} + '.' + l) : []`,
+    },
+    {
+      variable: 'containerEntries',
+      message: 'container must be an object',
+      violations: `type(variables.pod) == map ? ${lists}.filter(l, l in variables.pod && type(variables.pod[l]) == list).map(l, variables.pod[l].transformList(i, c, type(c) == map ? '' : ${spec} + '.' + l + '[' + string(i) + ']').filter(p, p != '')).flatten() : []`,
+    },
   ];
+  return ruleFor(group, scopeExpr, rs.inputRule.id, rs.inputRule.id.toLowerCase(), 'deny', checks);
 }
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateInput {
@@ -172,13 +190,22 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateI
   const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
   for (const group of kindGroups(rs.podControllers)) {
     const scope = scopeExpression(group.shape, selector);
-    rules.push(...inputRules(rs, group, scope));
+    rules.push(inputRule(rs, group, scope));
     for (const rule of rs.rules) {
       const setting = params.actions[rule.id] ?? rule.action;
       if (setting === 'off') continue;
-      for (const check of rule.checks) {
+      const byAction = new Map<Action, CheckLowering[]>();
+      rule.checks.forEach((check, i) => {
         const action: Action = check.action === 'rule' ? setting : check.action;
-        rules.push(checkRule(group, scope, rule.id, rule.level === 'container', check, action, cel));
+        const lowered = lowerCheck(group, rule.level === 'container', check, `c${i}`, cel);
+        byAction.set(action, [...(byAction.get(action) ?? []), lowered]);
+      });
+      // The rule's own action keeps the plain name; the other action gets a suffix.
+      for (const action of [setting, setting === 'deny' ? 'warn' : 'deny'] as const) {
+        const checks = byAction.get(action);
+        if (!checks) continue;
+        const name = action === setting ? rule.id.toLowerCase() : `${rule.id.toLowerCase()}-${action}`;
+        rules.push(ruleFor(group, scope, rule.id, name, action, checks));
       }
     }
   }
