@@ -12,12 +12,20 @@ export GOBIN="$bin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" CGO_ENABLED=0
 
 log() { printf '[engines] %s\n' "$*" >&2; }
 
+# The whole output first: `grep -q` stopping early would SIGPIPE the engine, which pipefail
+# would report as a mismatch and trigger a rebuild.
+installed_version() {
+  local out
+  out=$("$1" version 2>/dev/null) || true
+  printf '%s\n' "$out"
+}
+
 need_go() {
   command -v go >/dev/null 2>&1 || { log "go is not on PATH: install Go >= 1.26 (https://go.dev/doc/install)"; exit 2; }
 }
 
 install_opa() {
-  if [ -x "$bin/opa" ] && "$bin/opa" version 2>/dev/null | grep -qx "Version: ${OPA_VERSION#v}"; then
+  if [ -x "$bin/opa" ] && installed_version "$bin/opa" | grep -qx "Version: ${OPA_VERSION#v}"; then
     log "opa ${OPA_VERSION} already installed"; return 0
   fi
   need_go
@@ -29,7 +37,7 @@ install_opa() {
 }
 
 install_kyverno() {
-  if [ -x "$bin/kyverno" ] && "$bin/kyverno" version 2>/dev/null | grep -qx "Version: ${KYVERNO_VERSION#v}"; then
+  if [ -x "$bin/kyverno" ] && installed_version "$bin/kyverno" | grep -qx "Version: ${KYVERNO_VERSION#v}"; then
     log "kyverno ${KYVERNO_VERSION} already installed"; return 0
   fi
   need_go

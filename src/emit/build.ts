@@ -2,9 +2,10 @@
 // with errors stops the build before anything is written.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { fixtureParams, loadFixtures, type Fixture } from '../fixtures/corpus.ts';
 import type { Diagnostic, Result } from '../ir/diagnostics.ts';
 import { DiagnosticsError, fail, ok } from '../ir/diagnostics.ts';
 import { parseParams } from '../ir/params.ts';
@@ -46,9 +47,11 @@ interface Context {
   readonly source: RuleSetSource;
   readonly display: { spec: string; params: string };
   readonly opa: string | undefined;
+  readonly cwd: string;
   irInput?: unknown;
   ruleSet?: RuleSet;
   params?: ParamValues;
+  fixtures: Fixture[];
   files: Map<string, string | Uint8Array>;
   skipped: string[];
 }
@@ -111,6 +114,22 @@ const stages: readonly Stage[] = [
     },
   },
   {
+    // The fixture corpus beside the spec (test/fixtures/<rule-set>/) becomes each engine's
+    // native test suite; a malformed fixture fails the build like a bad spec.
+    name: 'load-fixtures',
+    run: (ctx) => {
+      const root = join(dirname(ctx.source.specFile), '..', 'test', 'fixtures');
+      try {
+        ctx.fixtures = loadFixtures(ctx.ruleSet!.name, root);
+        for (const f of ctx.fixtures) fixtureParams(ctx.ruleSet!, ctx.params!, f);
+        return [];
+      } catch (e) {
+        if (e instanceof DiagnosticsError) return [...e.diagnostics];
+        return [{ code: 'fixture-invalid', message: (e as Error).message, file: relative(ctx.cwd, root) }];
+      }
+    },
+  },
+  {
     name: 'emit-targets',
     run: (ctx) => {
       const rs = ctx.ruleSet!;
@@ -122,7 +141,7 @@ const stages: readonly Stage[] = [
       };
       const errors: Diagnostic[] = [];
       for (const target of targets) {
-        const r = target.emit(rs, ctx.params!, header);
+        const r = target.emit(rs, ctx.params!, header, ctx.fixtures);
         if (!r.ok) errors.push(...r.errors);
         else for (const [rel, content] of r.value) ctx.files.set(`${target.name}/${rel}`, content);
       }
@@ -163,6 +182,8 @@ export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions
     source,
     display: { spec: relative(cwd, source.specFile) || source.specFile, params: relative(cwd, source.paramsFile) || source.paramsFile },
     opa: opts.opa === null ? undefined : (opts.opa ?? findEngine('opa')),
+    cwd,
+    fixtures: [],
     files: new Map(),
     skipped: [],
   };

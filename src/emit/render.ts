@@ -10,6 +10,8 @@ import { regoString } from '../targets/rego/escape.ts';
 import { yamlString } from '../targets/kyverno/escape.ts';
 import type { RegoTemplateInput } from '../targets/rego/lower.ts';
 import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
+import type { KyvernoTestsInput } from '../targets/kyverno/tests.ts';
+import type { RegoTestsInput } from '../targets/rego/tests.ts';
 
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
@@ -23,6 +25,8 @@ export interface HeaderInput {
 /** Every template, with the input type it renders. */
 export interface TemplateInputs {
   'rego/policy.rego': RegoTemplateInput;
+  'rego/policy_test.rego': RegoTestsInput;
+  'kyverno/kyverno-test.yaml': KyvernoTestsInput;
   'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
 }
 export type TemplateName = keyof TemplateInputs;
@@ -30,6 +34,10 @@ export type TemplateName = keyof TemplateInputs;
 const helpers: Record<string, Handlebars.HelperDelegate> = {
   'rego-string': (v: unknown) => regoString(String(v)),
   'rego-set': (values: unknown) => `{${(values as string[]).map(regoString).join(', ')}}`,
+  // JSON is a subset of Rego's term syntax, with the same string escapes.
+  'rego-term': (v: unknown) => JSON.stringify(v),
+  // Comments end at a line break; anything after one would become code.
+  'one-line': (v: unknown) => String(v).replace(/[\r\n\u2028\u2029]+/g, ' '),
   'yaml-string': (v: unknown) => yamlString(String(v)),
 };
 

@@ -8,25 +8,43 @@ import type { ParamValues, RuleSet } from '../ir/types.ts';
 import { lowerRuleSet as lowerKyverno } from './kyverno/lower.ts';
 import { checkKyvernoOutput } from './kyverno/verify.ts';
 import { lowerRuleSet as lowerRego } from './rego/lower.ts';
+import { lowerTests } from './rego/tests.ts';
+import { lowerKyvernoTests } from './kyverno/tests.ts';
+import type { Fixture } from '../fixtures/corpus.ts';
 
 export interface Target {
   /** The folder under generated/<rule-set>/. */
   readonly name: string;
-  /** Files relative to that folder. */
-  readonly emit: (rs: RuleSet, params: ParamValues, header: HeaderInput) => Result<Map<string, string>>;
+  /**
+   * Files relative to that folder: the policy, and the fixture corpus as the engine's own test
+   * suite (when the rule set has fixtures).
+   */
+  readonly emit: (rs: RuleSet, params: ParamValues, header: HeaderInput, fixtures: readonly Fixture[]) => Result<Map<string, string>>;
 }
 
 export const targets: readonly Target[] = [
   {
     name: 'rego',
-    emit: (rs, _params, header) => ok(new Map([['policy.rego', render('rego/policy.rego', lowerRego(rs), header)]])),
+    emit: (rs, params, header, fixtures) => {
+      const files = new Map([['policy.rego', render('rego/policy.rego', lowerRego(rs), header)]]);
+      if (fixtures.length) files.set('policy_test.rego', render('rego/policy_test.rego', lowerTests(rs, params, fixtures), header));
+      return ok(files);
+    },
   },
   {
     name: 'kyverno',
-    emit: (rs, params, header) => {
-      const text = render('kyverno/clusterpolicy.yaml', lowerKyverno(rs, params), header);
+    emit: (rs, params, header, fixtures) => {
+      const policy = lowerKyverno(rs, params);
+      const text = render('kyverno/clusterpolicy.yaml', policy, header);
       const errors: Diagnostic[] = checkKyvernoOutput(text, `generated/${rs.name}/kyverno/clusterpolicy.yaml`);
-      return errors.length ? fail(errors) : ok(new Map([['clusterpolicy.yaml', text]]));
+      if (errors.length) return fail(errors);
+      const files = new Map([['clusterpolicy.yaml', text]]);
+      const tests = lowerKyvernoTests(rs, params, policy, fixtures);
+      if (tests.fixtures) {
+        files.set('tests/kyverno-test.yaml', render('kyverno/kyverno-test.yaml', tests.input, header));
+        files.set('tests/resources.yaml', tests.resources);
+      }
+      return ok(files);
     },
   },
 ];

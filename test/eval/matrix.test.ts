@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compiled } from '../harness/compiled.ts';
 import { compareFacts, formatDiff } from '../harness/facts.ts';
-import { loadFixtures } from '../harness/fixtures.ts';
+import { loadFixtures } from '../../src/fixtures/corpus.ts';
 import { runMatrix, type EngineName } from '../harness/matrix.ts';
 
 const RULE_SETS = ['eci'];

@@ -4,10 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileOrThrow, type CompiledRuleSet } from '../../src/emit/build.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
-import { DiagnosticsError } from '../../src/ir/diagnostics.ts';
-import { validateParamValues } from '../../src/ir/params.ts';
+import { fixtureParams as paramsOf, type Fixture } from '../../src/fixtures/corpus.ts';
 import type { ParamValues } from '../../src/ir/types.ts';
-import type { Fixture } from './fixtures.ts';
 
 const cache = new Map<string, Promise<CompiledRuleSet>>();
 
@@ -28,10 +26,7 @@ export function compiled(ruleSet: string): Promise<CompiledRuleSet> {
 
 /** The fixture's parameters: its keys replace the rule set's defaults; validated like a file. */
 export function fixtureParams(c: CompiledRuleSet, fixture: Fixture): ParamValues {
-  const merged = { ...c.params, ...(fixture.params ?? {}) };
-  const r = validateParamValues(c.ruleSet, merged, fixture.name);
-  if (!r.ok) throw new DiagnosticsError(r.errors);
-  return r.value;
+  return paramsOf(c.ruleSet, c.params, fixture);
 }
 
 export function wasmOf(c: CompiledRuleSet): Uint8Array {

@@ -2,7 +2,7 @@
 // container, path and value. Messages may differ between engines; facts may not.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { ExpectedViolation } from './fixtures.ts';
+import type { ExpectedViolation } from '../../src/fixtures/corpus.ts';
 
 export interface Facts {
   readonly rule: string;

@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import type { CompiledRuleSet } from '../../src/emit/build.ts';
 import { COMPILER_VERSION } from '../../src/emit/build.ts';
 import { render } from '../../src/emit/render.ts';
+import { buildWasmBundle } from '../../src/emit/bundle.ts';
+import { findEngine } from '../../src/emit/engines.ts';
 import { loadWasmPolicy } from '../../src/eval/wasm.ts';
 import type { ParamValues } from '../../src/ir/types.ts';
-import { POD_CONTROLLERS } from '../../src/ir/types.ts';
 import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targets/kyverno/lower.ts';
 import { fixtureParams, wasmOf } from './compiled.ts';
 import { kyvernoApplyBatch, opaEvalBatch } from './engines.ts';
 import type { Facts } from './facts.ts';
-import type { Fixture } from './fixtures.ts';
+import { admissionObject, getPath, templatePath, type Fixture } from '../../src/fixtures/corpus.ts';
 
 export type EngineName = 'opa-wasm' | 'opa' | 'kyverno';
 
@@ -25,51 +26,37 @@ export interface MatrixRow {
   readonly kyvernoNotApplicable?: string;
 }
 
-const KNOWN_KINDS = new Set<string>(['Pod', ...POD_CONTROLLERS]);
-
-/** The object an admission controller would see, or why Kyverno cannot judge this input. */
-export function admissionObject(fixture: Fixture, inputRuleId: string): { object: Record<string, unknown> } | { reason: string } {
-  const input = fixture.input as Record<string, unknown> | null;
-  let object: unknown = input;
-  let requestNamespace: unknown;
-  if (input && typeof input === 'object' && !Array.isArray(input)) {
-    if (input['kind'] === 'AdmissionReview') {
-      const request = input['request'] as Record<string, unknown> | undefined;
-      object = request?.['object'];
-      requestNamespace = request?.['namespace'];
-    } else if (input['kind'] === undefined && input['review'] && typeof input['review'] === 'object') {
-      object = (input['review'] as Record<string, unknown>)['object'];
-    }
-  }
-  if (object === null || object === undefined) return { reason: 'no object under admission (e.g. DELETE): nothing to send to Kyverno' };
-  if (typeof object !== 'object' || Array.isArray(object)) return { reason: 'not an object: the API server rejects it before admission' };
-  const obj = object as Record<string, unknown>;
-  if (!KNOWN_KINDS.has(String(obj['kind']))) return { reason: `kind ${String(obj['kind'])} is not matched by the policy (Pods and pod controllers only)` };
-  // Input-rule findings other than container lists are about documents the API server rejects
-  // (unreadable metadata, no pod template); Kyverno never sees them.
-  const inputOnly = fixture.expect.filter((e) => e.rule === inputRuleId);
-  if (inputOnly.some((e) => !/(^|\.)(containers|initContainers|ephemeralContainers)(\[\d+\])?$/.test(e.path ?? '')))
-    return { reason: 'malformed beyond what the API server admits (the Rego legs report it as the input rule)' };
-  const metadata = (obj['metadata'] as Record<string, unknown> | undefined) ?? {};
-  // The API server fills an object's namespace from the request.
-  const namespaced = metadata['namespace'] === undefined && typeof requestNamespace === 'string' ? { ...metadata, namespace: requestNamespace } : metadata;
-  return { object: { ...obj, metadata: namespaced } };
-}
-
 function podSpecOf(object: Record<string, unknown>): Record<string, unknown> | undefined {
-  const get = (o: unknown, path: string[]) => path.reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
-  const kind = object['kind'];
-  const path = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
-  return get(object, path) as Record<string, unknown> | undefined;
+  return getPath(object, [...templatePath(object['kind']), 'spec']) as Record<string, unknown> | undefined;
 }
 
-export async function runMatrix(c: CompiledRuleSet, fixtures: readonly Fixture[], legs: readonly EngineName[]): Promise<MatrixRow[]> {
+/** Changes to the generated artefacts before they are run (to prove each leg catches a bug). */
+export interface Mutation {
+  readonly rego?: (text: string) => string;
+  readonly kyverno?: (text: string) => string;
+}
+
+export async function runMatrix(
+  c: CompiledRuleSet,
+  fixtures: readonly Fixture[],
+  legs: readonly EngineName[],
+  mutation: Mutation = {},
+): Promise<MatrixRow[]> {
   const rs = c.ruleSet;
+  const regoText = (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
+  let wasm = wasmOf(c);
+  if (mutation.rego) {
+    const opa = findEngine('opa');
+    if (!opa) throw new Error('opa is needed to rebuild the mutated bundle');
+    const r = buildWasmBundle(opa, { packageName: rs.name, rego: regoText, params: c.params, metadata: {} });
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+    wasm = r.value.get('policy.wasm')!;
+  }
   const params = fixtures.map((f) => fixtureParams(c, f));
   const rows = fixtures.map((fixture) => ({ fixture, results: {} as Partial<Record<EngineName, readonly Facts[]>>, kyvernoNotApplicable: undefined as string | undefined }));
 
   if (legs.includes('opa-wasm')) {
-    const policy = await loadWasmPolicy(wasmOf(c), rs.name, c.params);
+    const policy = await loadWasmPolicy(wasm, rs.name, c.params);
     fixtures.forEach((f, i) => {
       policy.setParams(params[i]);
       rows[i]!.results['opa-wasm'] = policy.violations(f.input);
@@ -80,7 +67,7 @@ export async function runMatrix(c: CompiledRuleSet, fixtures: readonly Fixture[]
     const work = mkdtempSync(join(tmpdir(), 'eci-rego-'));
     try {
       const rego = join(work, 'policy.rego');
-      writeFileSync(rego, c.files.get('rego/policy.rego') as string);
+      writeFileSync(rego, regoText);
       const results = await opaEvalBatch([rego], rs.name, fixtures.map((f, i) => ({ input: f.input, params: params[i] })));
       results.forEach((r, i) => (rows[i]!.results['opa'] = r));
     } finally {
@@ -112,7 +99,7 @@ export async function runMatrix(c: CompiledRuleSet, fixtures: readonly Fixture[]
         const rules = new Map(
           lowered.rules.map((r) => [r.name, { ruleId: r.ruleId, separator: MESSAGE_SEPARATOR, action: r.failureAction === 'Enforce' ? ('deny' as const) : ('warn' as const) }]),
         );
-        const policy = render('kyverno/clusterpolicy.yaml', lowered, header);
+        const policy = (mutation.kyverno ?? ((t) => t))(render('kyverno/clusterpolicy.yaml', lowered, header));
         const results = await kyvernoApplyBatch(policy, g.members.map((m) => ({ object: m.object })), (name) => rules.get(name));
         results.forEach((facts, k) => {
           const { row, object } = g.members[k]!;

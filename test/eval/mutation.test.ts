@@ -1,0 +1,45 @@
+// Each leg of the matrix must catch a broken policy: a copy of the generated Rego and of the
+// generated ClusterPolicy with NET_ADMIN dropped from the capability allowlist is run over the
+// ECI-CTR-001 fixtures, and every leg must then disagree with a fixture that adds NET_ADMIN
+// (the catalogue allows it).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadFixtures } from '../../src/fixtures/corpus.ts';
+import { compiled } from '../harness/compiled.ts';
+import { compareFacts } from '../harness/facts.ts';
+import { runMatrix, type EngineName } from '../harness/matrix.ts';
+
+const LEGS: EngineName[] = ['opa-wasm', 'opa', 'kyverno'];
+const c = await compiled('eci');
+const fixtures = loadFixtures('eci').filter((f) => f.name.startsWith('eci/ECI-CTR-001/'));
+const drop = (literal: string) => (text: string) => {
+  const mutated = text.replaceAll(literal, '');
+  if (mutated === text) throw new Error(`the mutation did not change the artefact: ${literal} not found`);
+  return mutated;
+};
+// In Rego the set element is `"NET_ADMIN", `; in the YAML-quoted CEL it is `\"NET_ADMIN\", `.
+const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop('\\"NET_ADMIN\\", ') };
+
+const intact = await runMatrix(c, fixtures, LEGS);
+const broken = await runMatrix(c, fixtures, LEGS, mutation);
+
+const disagreements = (rows: typeof intact, leg: EngineName) =>
+  rows.filter((r) => {
+    const actual = r.results[leg];
+    if (!actual) return false;
+    const d = compareFacts(r.fixture.expect, actual, leg === 'kyverno' ? { ignore: ['value'] } : {});
+    return d.missing.length + d.unexpected.length > 0;
+  }).length;
+
+for (const leg of LEGS) {
+  test(`${leg}: the intact policy agrees with every ECI-CTR-001 fixture`, () => {
+    assert.ok(fixtures.length >= 5);
+    assert.is(disagreements(intact, leg), 0);
+  });
+  test(`${leg}: the policy without NET_ADMIN in its allowlist is caught`, () => {
+    assert.ok(disagreements(broken, leg) > 0, `${leg} did not notice the broken allowlist`);
+  });
+}
+
+test.run();
