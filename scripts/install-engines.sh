@@ -20,6 +20,24 @@ installed_version() {
   printf '%s\n' "$out"
 }
 
+# A line every 30 s while a first build runs (minutes), so CI logs show it is alive.
+with_heartbeat() {
+  local what=$1; shift
+  (
+    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep 30 & nap=$!
+      wait "$nap"
+      log "still building ${what} ($((SECONDS - start))s)"
+    done
+  ) &
+  local beat=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$beat" 2>/dev/null; wait "$beat" 2>/dev/null || true
+  return "$rc"
+}
+
 need_go() {
   command -v go >/dev/null 2>&1 || { log "go is not on PATH: install Go >= 1.26 (https://go.dev/doc/install)"; exit 2; }
 }
@@ -31,7 +49,7 @@ install_opa() {
   need_go
   log "building opa ${OPA_VERSION} from the Go module proxy (first time: a few minutes)"
   local start=$SECONDS
-  go install -ldflags "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}" \
+  with_heartbeat opa go install -ldflags "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}" \
     "github.com/open-policy-agent/opa@${OPA_VERSION}"
   log "opa ${OPA_VERSION} installed in $((SECONDS - start))s"
 }
@@ -49,9 +67,9 @@ install_kyverno() {
   fi
   log "building kyverno CLI ${KYVERNO_VERSION} from the Go module proxy (first time: several minutes)"
   local start=$SECONDS
-  (cd "$root/tools/engines" && go build -o "$bin/kyverno" \
+  with_heartbeat kyverno go -C "$root/tools/engines" build -o "$bin/kyverno" \
     -ldflags "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION#v}" \
-    github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno)
+    github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
   log "kyverno ${KYVERNO_VERSION} installed in $((SECONDS - start))s"
 }
 
