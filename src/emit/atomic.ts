@@ -1,18 +1,39 @@
 // Atomic output: a rule set's folder is written in full beside its destination, then swapped in
 // with two renames. A build that fails or is killed before the swap leaves the previous folder
 // untouched; one killed between the two renames leaves `.previous-<name>`, which the next build
-// restores first.
+// restores first (and it removes staging folders of writers that died).
 
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type FileTree = ReadonlyMap<string, string | Uint8Array>;
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Finishes or undoes what a killed writer left: restores `.previous-<name>` when the swap was
+ * cut between its two renames, and removes staging folders of writers that no longer run.
+ */
 export function recoverInterruptedSwap(dest: string): void {
-  const previous = join(dirname(dest), `.previous-${basename(dest)}`);
+  const parent = dirname(dest);
+  const previous = join(parent, `.previous-${basename(dest)}`);
   if (existsSync(previous)) {
     if (!existsSync(dest)) renameSync(previous, dest);
     else rmSync(previous, { recursive: true, force: true });
+  }
+  if (!existsSync(parent)) return;
+  const prefix = `.staging-${basename(dest)}-`;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(parent, entry), { recursive: true, force: true });
   }
 }
 

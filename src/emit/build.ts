@@ -61,12 +61,25 @@ interface Stage {
   readonly run: (ctx: Context) => Promise<Diagnostic[]> | Diagnostic[];
 }
 
-/** A rule's line in its spec file, found by its ID literal, for located diagnostics. */
-function lineOfRule(specText: string, diagnosticPath: string | undefined): number | undefined {
-  const id = diagnosticPath?.match(/\(([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\)/)?.[1];
-  if (!id) return undefined;
-  const idx = specText.split('\n').findIndex((l) => l.includes(`'${id}'`) || l.includes(`"${id}"`));
-  return idx >= 0 ? idx + 1 : undefined;
+/**
+ * A rule's line in its spec file, for located diagnostics: the line of its ID literal, the
+ * k-th one when the ID is used by k rules before it (a duplicate is reported at the duplicate).
+ */
+function lineOfRule(specText: string, ir: unknown, diagnosticPath: string | undefined): number | undefined {
+  const m = diagnosticPath?.match(/^rules\[(\d+)\] \(([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\)/);
+  if (!m) return undefined;
+  const [index, id] = [Number(m[1]), m[2]!];
+  const rules = (ir as { rules?: { id?: unknown }[] } | undefined)?.rules ?? [];
+  const occurrence = rules.slice(0, index).filter((r) => r?.id === id).length;
+  const lines = specText.split('\n');
+  let seen = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.includes(`'${id}'`) || lines[i]!.includes(`"${id}"`)) {
+      if (seen === occurrence) return i + 1;
+      seen++;
+    }
+  }
+  return undefined;
 }
 
 const stages: readonly Stage[] = [
@@ -75,12 +88,16 @@ const stages: readonly Stage[] = [
     run: async (ctx) => {
       if (!existsSync(ctx.source.specFile)) return [{ code: 'spec-missing', message: 'spec file does not exist', file: ctx.display.spec }];
       try {
+        type Builder = { toIR?: () => unknown };
         const mod = (await tsImport(pathToFileURL(resolve(ctx.source.specFile)).href, import.meta.url)) as {
-          default?: { toIR?: () => unknown };
+          default?: Builder & { default?: Builder };
         };
-        if (typeof mod.default?.toIR !== 'function')
+        // Outside a `"type": "module"` package tsx loads the spec as CommonJS, where the default
+        // export sits one level down.
+        const builder = typeof mod.default?.toIR === 'function' ? mod.default : mod.default?.default;
+        if (typeof builder?.toIR !== 'function')
           return [{ code: 'spec-export', message: 'the spec must `export default` a ruleSet(...) builder', file: ctx.display.spec }];
-        ctx.irInput = mod.default.toIR();
+        ctx.irInput = builder.toIR();
         return [];
       } catch (e) {
         return [{ code: 'spec-load', message: (e as Error).message.split('\n')[0] ?? String(e), file: ctx.display.spec }];
@@ -97,7 +114,7 @@ const stages: readonly Stage[] = [
       }
       const text = readFileSync(ctx.source.specFile, 'utf8');
       return r.errors.map((d) => {
-        const line = lineOfRule(text, d.path);
+        const line = lineOfRule(text, ctx.irInput, d.path);
         return line ? { ...d, line } : d;
       });
     },

@@ -59,8 +59,10 @@ export function buildWasmBundle(opa: string, input: BundleInput): Result<Map<str
     try {
       execFileSync(opa, args, { cwd: src, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      const err = e as { stderr?: Buffer; message: string };
-      return fail([{ code: 'opa-build', message: (err.stderr?.toString() || err.message).trim() }] as Diagnostic[]);
+      // opa prints its errors (parse errors, builtins the capabilities lack) on stdout.
+      const err = e as { stdout?: Buffer; stderr?: Buffer; message: string };
+      const said = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim();
+      return fail([{ code: 'opa-build', message: said || err.message }] as Diagnostic[]);
     }
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);

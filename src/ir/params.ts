@@ -20,14 +20,16 @@ function validatorFor(rs: RuleSet): ValidateFunction {
   return v;
 }
 
-function nodeAt(root: Node | null | undefined, instancePath: string): Node | undefined {
+/** The node at a JSON pointer; with `key`, the last step's key node (where a bad key is written). */
+function nodeAt(root: Node | null | undefined, instancePath: string, key = false): Node | undefined {
   let node: unknown = root;
-  for (const raw of instancePath.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  const steps = instancePath.split('/').slice(1);
+  for (const [i, raw] of steps.entries()) {
+    const name = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-      node = pair?.value ?? pair?.key;
-    } else if (isSeq(node)) node = node.items[Number(key)];
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === name);
+      node = key && i === steps.length - 1 ? pair?.key : (pair?.value ?? pair?.key);
+    } else if (isSeq(node)) node = node.items[Number(name)];
     else return undefined;
   }
   return (node as Node | undefined) ?? undefined;
@@ -52,7 +54,14 @@ export function parseParams(rs: RuleSet, text: string, file: string): Result<Par
   const errors: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of validate.errors ?? []) {
-    const extra = e.params && 'additionalProperty' in e.params ? `/${String(e.params['additionalProperty'])}` : '';
+    // ajv reports a bad key twice: the inner check (with propertyName) and `propertyNames`.
+    if (e.propertyName !== undefined) continue;
+    const extra =
+      e.params && 'additionalProperty' in e.params
+        ? `/${String(e.params['additionalProperty'])}`
+        : e.keyword === 'propertyNames' && e.params && 'propertyName' in e.params
+          ? `/${String(e.params['propertyName'])}`
+          : '';
     const missing = e.params && 'missingProperty' in e.params ? String(e.params['missingProperty']) : undefined;
     const keyPath = `${e.instancePath}${extra}`;
     const key = keyPath.split('/').slice(1).join('.') || (missing ?? '(root)');
@@ -67,7 +76,8 @@ export function parseParams(rs: RuleSet, text: string, file: string): Result<Par
     const sig = `${keyPath}|${msg}`;
     if (seen.has(sig)) continue;
     seen.add(sig);
-    const node = nodeAt(doc.contents, keyPath) ?? nodeAt(doc.contents, e.instancePath);
+    const badKey = e.keyword === 'additionalProperties' || e.keyword === 'propertyNames';
+    const node = nodeAt(doc.contents, keyPath, badKey) ?? nodeAt(doc.contents, e.instancePath);
     const pos = lineOf(node?.range?.[0]);
     errors.push({ code: 'params-invalid', message: msg, file, path: key, ...(pos ? { line: pos.line, column: pos.col } : {}) });
   }

@@ -24,7 +24,13 @@ export const ruleSetSchema = {
   additionalProperties: false,
   required: ['name', 'title', 'version', 'inputRule', 'selectorParam', 'podControllers', 'params', 'rules'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+    // The name is the Rego package (`package <name>`, `data.<name>`): no Rego keyword.
+    name: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_]*$',
+      maxLength: 40,
+      not: { enum: ['as', 'contains', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'not', 'null', 'package', 'some', 'true', 'with', 'input', 'data'] },
+    },
     title: str,
     version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+' },
     inputRule: {

@@ -47,8 +47,18 @@ function schemaErrors(errors: readonly ErrorObject[], rs: unknown, file?: string
 }
 
 export function validateRuleSet(rs: unknown, file?: string): Result<RuleSet> {
-  if (!validateSchema(rs)) return fail(schemaErrors(validateSchema.errors ?? [], rs, file));
-  const ruleSet = rs as RuleSet;
+  const schemaOk = validateSchema(rs);
+  const errors: Diagnostic[] = schemaOk ? [] : schemaErrors(validateSchema.errors ?? [], rs, file);
+  try {
+    errors.push(...semanticErrors(rs as RuleSet, file));
+  } catch {
+    // The shape is too broken to walk; the schema errors say why.
+    if (schemaOk) throw new Error('semantic validation failed on an IR that matches the schema');
+  }
+  return errors.length ? fail(errors) : ok(rs as RuleSet);
+}
+
+function semanticErrors(ruleSet: RuleSet, file?: string): Diagnostic[] {
   const errors: Diagnostic[] = [];
   const err = (code: string, message: string, path: string) => errors.push({ code, message, path, ...(file ? { file } : {}) });
 
@@ -77,7 +87,7 @@ export function validateRuleSet(rs: unknown, file?: string): Result<RuleSet> {
       walkCondition(check.violation, `${cat}.violation`, inContainer, (code, message, p) => err(code, message, p), params);
     });
   });
-  return errors.length ? fail(errors) : ok(ruleSet);
+  return errors;
 }
 
 export function subjectHasContainer(s: Subject): boolean {
@@ -106,11 +116,26 @@ function checkRef(ref: Ref, path: string, inContainer: boolean, report: Report):
     report('ref-out-of-context', `${ref.kind} reads a container, but the check's subject is not per container`, path);
 }
 
+/**
+ * IR regexes run on RE2 (OPA, CEL) and on JavaScript RegExp (the opa-wasm SDK): they must
+ * compile in JavaScript and use nothing RE2 lacks (lookaround, backreferences), or the engines
+ * would disagree.
+ */
+const RE2_UNSUPPORTED: readonly [RegExp, string][] = [
+  [/\(\?<?[=!]/, 'lookaround'],
+  [/\\[1-9]/, 'a backreference'],
+  [/\\k</, 'a named backreference'],
+];
+
 function checkRegex(pattern: string, path: string, report: Report): void {
   try {
     new RegExp(pattern);
   } catch (e) {
     report('bad-regex', `regular expression ${JSON.stringify(pattern)} does not compile: ${(e as Error).message}`, path);
+    return;
+  }
+  for (const [construct, what] of RE2_UNSUPPORTED) {
+    if (construct.test(pattern)) report('bad-regex', `regular expression ${JSON.stringify(pattern)} uses ${what}, which RE2 (OPA, CEL) does not support`, path);
   }
 }
 

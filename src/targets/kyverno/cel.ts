@@ -12,8 +12,14 @@ import { assertNever } from '../../ir/types.ts';
 import { jsonMemberPattern, jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
 import { plainKey, QUANTITY_MAX_BYTES, QUANTITY_PATTERN, QUANTITY_MULTIPLIERS, INT_STRING_MAX_DIGITS, applyTransform } from '../../ir/semantics.ts';
 
-/** A CEL string literal (CEL accepts JSON's escapes in double-quoted strings). */
-export const celString = (s: string): string => JSON.stringify(s);
+/**
+ * A CEL string literal (CEL accepts JSON's escapes in double-quoted strings). `{`, `}` and `$`
+ * are written as \u escapes: Kyverno substitutes `{{ … }}` variables and `$( … )` references
+ * in a rule's text before CEL sees it, so a literal holding them would be rewritten or make
+ * the rule fail to load.
+ */
+export const celString = (s: string): string =>
+  JSON.stringify(s).replace(/[{}$]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const celList = (xs: readonly string[]): string => `[${xs.map(celString).join(', ')}]`;
 
 /** Where a kind keeps its pod spec and pod metadata, as CEL paths under `object`. */

@@ -108,7 +108,7 @@ const jsonQuoted = (s: string) =>
  * the facts as a JSON array of strings (CEL has no JSON encoder, so entries are escaped here).
  */
 function messageExpression(ruleId: string, parts: readonly { variable: string; message: string }[]): string {
-  const messages = `[${parts.map((p) => `size(variables.${p.variable}) > 0 ? ${celString(p.message)} : ''`).join(', ')}].filter(m, m != '').join('; ')`;
+  const messages = `[${parts.map((p) => `size(variables.${p.variable}) > 0 ? ${celString(kyvernoMessage(p.message))} : ''`).join(', ')}].filter(m, m != '').join('; ')`;
   const entries = parts.map((p) => `variables.${p.variable}`).join(' + ');
   return `${celString(`${ruleId}: `)} + ${messages} + ${celString(MESSAGE_SEPARATOR)} + '[' + (${entries}).map(s, ${jsonQuoted('s')}).join(',') + ']'`;
 }
@@ -117,6 +117,16 @@ function scopeExpression(shape: KindShape, selector: Readonly<Record<string, str
   const keys = Object.keys(selector).sort();
   const labels = [...shape.meta.split('.').slice(1), 'labels'];
   return keys.length ? keys.map((k) => `${safeGet('object', [...labels, k])} == ${celString(selector[k]!)}`).join(' && ') : 'true';
+}
+
+/**
+ * Kubernetes rejects a messageExpression result with a line break or over 5 KiB (and Kyverno then
+ * reports only "failed expression"): messages go out on one line, at most 512 characters, so
+ * the facts after them keep the room. Messages may differ between engines; facts may not.
+ */
+export function kyvernoMessage(message: string): string {
+  const oneLine = message.replace(/[\r\n]+/g, ' ');
+  return oneLine.length > 512 ? `${oneLine.slice(0, 511)}…` : oneLine;
 }
 
 interface CheckLowering {

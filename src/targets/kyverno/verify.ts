@@ -16,6 +16,11 @@ export function checkKyvernoOutput(text: string, file: string): Diagnostic[] {
   const policy = docs[0]!.toJS() as { kind?: string; spec?: { rules?: { name?: string }[] } };
   if (policy.kind !== 'ClusterPolicy' || !Array.isArray(policy.spec?.rules))
     return [{ code: 'kyverno-shape', message: 'not a ClusterPolicy with spec.rules', file }];
+  // Kyverno substitutes `{{ }}` variables and `$( )` references in rules before evaluating them.
+  const rulesText = JSON.stringify(policy.spec.rules);
+  for (const token of ['{{', '$(']) {
+    if (rulesText.includes(token)) errors.push({ code: 'kyverno-substitution', message: `the rules contain ${token}, which Kyverno would substitute`, file });
+  }
   const names = new Set<string>();
   for (const [i, rule] of policy.spec.rules.entries()) {
     const name = rule.name ?? '';
