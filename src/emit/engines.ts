@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'bin');
+/** Where the install script puts the pinned engines; ECI_POLICY_TOOLS_BIN overrides it. */
+export const TOOLS_BIN = process.env['ECI_POLICY_TOOLS_BIN'] || join(PROJECT_ROOT, '.tools', 'bin');
 
 export type Engine = 'opa' | 'kyverno';
 

@@ -48,5 +48,15 @@ test(`${ruleSet}: kyverno test passes every expected rule result`, async () => {
   assert.is(status, 0);
 });
 
+test(`${ruleSet}: the ClusterPolicy loads with no warning but kyverno.io/v1's deprecation`, async () => {
+  const pod = join(out, 'pod.json');
+  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { containers: [{ name: 'c', image: 'i' }] } }));
+  const { stdout, stderr } = await run(engine('kyverno'), ['apply', join(out, 'kyverno', 'clusterpolicy.yaml'), '--resource', pod, '--remove-color']);
+  const warnings = `${stdout}\n${stderr}`.split('\n').filter((l) => /^\s*(warning|error)\b/i.test(l) || /invalid/i.test(l));
+  const others = warnings.filter((l) => !/kyverno\.io\/v1 ClusterPolicy is deprecated/.test(l));
+  assert.equal(others, [], others.join('\n'));
+  assert.match(stdout, /Applying \d+ policy rule\(s\) to 1 resource/);
+});
+
 test.after(() => rmSync(out, { recursive: true, force: true }));
 test.run();
