@@ -85,6 +85,11 @@ const isMinFreeKbytes = all(
   matchesAny(sysctlName, [exact('vm.min_free_kbytes')], { transform: 'sysctlName' }),
 );
 const nonNegativeInteger = '^[0-9]+$';
+// The API server's sysctl name syntax (k8s.io/kubernetes pkg/apis/core/validation,
+// IsValidSysctlName: SysctlContainSlashFmt, at most 253 characters). A name outside it cannot
+// be set, and would only slip past the allowlist by spelling (a trailing dot, upper case).
+const sysctlNameSyntax = '^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$';
+const validSysctlName = all(hasType(sysctlName, 'string'), regex(sysctlName, sysctlNameSyntax), not(regex(sysctlName, '^.{254}')));
 
 // ECI-POD-002's memory basis: one `<cpu>-<mem>Gi` spec, else the containers' limits (or requests).
 const specsMemory = annotationQuantity(SPECS_ANNOTATION, {
@@ -126,11 +131,18 @@ const pod001 = rule({
     { action: 'deny', at: ['value'] },
   )
   .check(
+    'sysctl-name-invalid',
+    sysctls,
+    all(hasType(item, 'object'), hasType(sysctlName, 'string'), not(validSysctlName)),
+    'sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)',
+    { at: ['name'] },
+  )
+  .check(
     'sysctl-not-supported',
     sysctls,
     all(
       hasType(item, 'object'),
-      hasType(sysctlName, 'string'),
+      validSysctlName,
       not(
         all(
           matchesAny(sysctlName, sysctlAllowlist, { transform: 'sysctlName' }),

@@ -46,13 +46,10 @@ export function applyTransform(t: Transform | undefined, s: string): string {
       return s;
     case 'upper':
       return s.toUpperCase();
-    case 'sysctlName': {
-      // kubelet NormalizeName (k8s.io/component-helpers/node/util/sysctl): when the first
-      // separator is '/', '/' and '.' are swapped.
-      const first = s.search(/[./]/);
-      if (first < 0 || s[first] === '.') return s;
-      return s.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
-    }
+    case 'sysctlName':
+      // See Transform in types.ts: kubelet's swap followed by the runtime's '.' → '/' leaves
+      // every separator a '/', i.e. every separator a '.' in dotted form.
+      return s.replace(/\//g, '.');
     default:
       return assertNever(t, 'transform');
   }

@@ -26,7 +26,12 @@ export type Ref =
 export type Transform =
   /** Upper-case, as container runtimes do with capability names. */
   | 'upper'
-  /** kubelet's sysctl name normalisation: when the first separator is `/`, swap `/` and `.`. */
+  /**
+   * The sysctl the runtime will write, in dotted form. kubelet's NormalizeName swaps `/` and `.`
+   * when the first separator is `/`; the runtime then maps every `.` to `/` under /proc/sys
+   * (runc and the kata agent: writeSystemProperty, strings.Replace(key, ".", "/", -1)). So `.`
+   * and `/` are one separator, and `net.ipv4/tcp_syncookies` is net.ipv4.tcp_syncookies.
+   */
   | 'sysctlName';
 
 export type Pattern =

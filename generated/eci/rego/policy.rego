@@ -181,30 +181,10 @@ _t_string(x) := x if is_string(x)
 # Container runtimes upper-case capability names.
 _t_upper(x) := upper(x) if is_string(x)
 
-# kubelet's sysctl NormalizeName (k8s.io/component-helpers/node/util/sysctl): when the first
-# separator is "/", "/" and "." are swapped.
-_t_sysctl_name(x) := concat(".", [part | some seg in split(x, "/"); part := replace(seg, ".", "/")]) if {
-	is_string(x)
-	_sysctl_slash_first(x)
-}
-
-_t_sysctl_name(x) := x if {
-	is_string(x)
-	not _sysctl_slash_first(x)
-}
-
-_sysctl_slash_first(x) if {
-	indexof(x, "/") >= 0
-	indexof(x, ".") < 0
-}
-
-_sysctl_slash_first(x) if {
-	slash := indexof(x, "/")
-	dot := indexof(x, ".")
-	slash >= 0
-	dot >= 0
-	slash < dot
-}
+# The sysctl the runtime will write, dotted: kubelet's NormalizeName swaps "/" and "." when the
+# first separator is "/", then runc / the kata agent map every "." to "/" under /proc/sys
+# (writeSystemProperty). Together: every "/" is a ".", so net.ipv4/tcp_syncookies is caught.
+_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
 
 _pattern_match(s, p) if {
 	p.kind == "exact"
@@ -420,7 +400,7 @@ violations contains v if {
 	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "sysctl value must be a string")
 }
 
-# ECI-POD-001 sysctl-not-supported
+# ECI-POD-001 sysctl-name-invalid
 violations contains v if {
 	_in_scope
 	is_object(_pod)
@@ -431,6 +411,22 @@ violations contains v if {
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
 	_cond_20(item, c)
+	vsegs := array.concat(segs, ["name"])
+	value := _get(item, ["name"])
+	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), null, vsegs, value, "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)")
+}
+
+# ECI-POD-001 sysctl-not-supported
+violations contains v if {
+	_in_scope
+	is_object(_pod)
+	_rule_enabled("ECI-POD-001")
+	c := null
+	list := _get(_pod, ["securityContext", "sysctls"])
+	is_array(list)
+	some i, item in list
+	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
+	_cond_26(item, c)
 	vsegs := array.concat(segs, ["name"])
 	value := _get(item, ["name"])
 	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), null, vsegs, value, "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)")
@@ -446,7 +442,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_23(item, c)
+	_cond_29(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
 	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "vm.min_free_kbytes must be a string holding a non-negative integer")
@@ -462,7 +458,7 @@ violations contains v if {
 	item := _get(c.spec, ["resources", "limits", "memory"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["resources", "limits", "memory"]))
-	_cond_30(item, c)
+	_cond_36(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
@@ -478,7 +474,7 @@ violations contains v if {
 	item := _get(c.spec, ["resources", "requests", "memory"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["resources", "requests", "memory"]))
-	_cond_32(item, c)
+	_cond_38(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
@@ -494,7 +490,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_36(item, c)
+	_cond_42(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
 	v := _violation("ECI-POD-002", _rule_action("ECI-POD-002"), null, vsegs, value, "vm.min_free_kbytes exceeds 20% of the pod memory")
@@ -510,7 +506,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_45(item, c)
+	_cond_51(item, c)
 	vsegs := array.concat(segs, ["value"])
 	value := _get(item, ["value"])
 	v := _violation("ECI-POD-002", "warn", null, vsegs, value, "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request")
@@ -525,7 +521,7 @@ violations contains v if {
 	item := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
 	item != null
 	segs := array.concat(_meta_path, ["annotations", "k8s.aliyun.com/eci-host-sysctls"])
-	_cond_47(item, c)
+	_cond_53(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-POD-003", "deny", null, vsegs, value, "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)")
@@ -546,7 +542,7 @@ violations contains v if {
 	item := _get(el, ["name"])
 	is_string(item)
 	segs := array.concat(_meta_path, ["annotations", "k8s.aliyun.com/eci-host-sysctls"])
-	_cond_51(item, c)
+	_cond_57(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-POD-003", _rule_action("ECI-POD-003"), null, vsegs, value, "host sysctl is not approved (approvedHostSysctls)")
@@ -579,7 +575,7 @@ violations contains v if {
 	not key in {"runAsUser", "sysctls"}
 	item != null
 	segs := array.concat(array.concat(_spec_path, ["securityContext"]), [key])
-	_cond_52(item, c)
+	_cond_58(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-POD-004", _rule_action("ECI-POD-004"), null, vsegs, value, "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)")
@@ -625,7 +621,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_54(item, c)
+	_cond_60(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-001", "deny", c, vsegs, value, "each capability must be a string")
@@ -641,7 +637,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_56(item, c)
+	_cond_62(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)")
@@ -657,7 +653,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_58(item, c)
+	_cond_64(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "ALL grants every capability; ECI allows only the listed ones")
@@ -673,7 +669,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_62(item, c)
+	_cond_68(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "SYS_RAWIO needs an approved ticket (sysRawioApproved)")
@@ -689,7 +685,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_66(item, c)
+	_cond_72(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)")
@@ -704,7 +700,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "privileged"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_68(item, c)
+	_cond_74(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-002", "deny", c, vsegs, value, "privileged must be a boolean")
@@ -719,7 +715,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "privileged"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_72(item, c)
+	_cond_78(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-002", _rule_action("ECI-CTR-002"), c, vsegs, value, "privileged containers need an approved ticket (privilegedApproved)")
@@ -734,7 +730,7 @@ violations contains v if {
 	item := _get(_pod, ["securityContext", "runAsNonRoot"])
 	item != null
 	segs := array.concat(_spec_path, ["securityContext", "runAsNonRoot"])
-	_cond_68(item, c)
+	_cond_74(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-003", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
@@ -749,7 +745,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "runAsNonRoot"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsNonRoot"]))
-	_cond_68(item, c)
+	_cond_74(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-003", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
@@ -764,7 +760,7 @@ violations contains v if {
 	e := _effective(c, ["runAsUser"])
 	item := e.value
 	segs := array.concat(_spec_path, e.segs)
-	_cond_75(item, c)
+	_cond_81(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-003", _rule_action("ECI-CTR-003"), c, vsegs, value, "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0")
@@ -779,7 +775,7 @@ violations contains v if {
 	e := _effective(c, ["runAsNonRoot"])
 	item := e.value
 	segs := array.concat(_spec_path, e.segs)
-	_cond_77(item, c)
+	_cond_83(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-004", _rule_action("ECI-CTR-004"), c, vsegs, value, "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start")
@@ -794,7 +790,7 @@ violations contains v if {
 	item := _get(_pod, ["securityContext", "runAsUser"])
 	item != null
 	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_79(item, c)
+	_cond_85(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsUser must be an integer")
@@ -809,7 +805,7 @@ violations contains v if {
 	item := _get(_pod, ["securityContext", "runAsUser"])
 	item != null
 	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_82(item, c)
+	_cond_88(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsUser must be between 0 and 2147483647")
@@ -824,7 +820,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "runAsUser"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_79(item, c)
+	_cond_85(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsUser must be an integer")
@@ -839,7 +835,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "runAsUser"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_82(item, c)
+	_cond_88(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsUser must be between 0 and 2147483647")
@@ -854,7 +850,7 @@ violations contains v if {
 	item := _get(_pod, ["securityContext", "runAsGroup"])
 	item != null
 	segs := array.concat(_spec_path, ["securityContext", "runAsGroup"])
-	_cond_79(item, c)
+	_cond_85(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsGroup must be an integer")
@@ -869,7 +865,7 @@ violations contains v if {
 	item := _get(_pod, ["securityContext", "runAsGroup"])
 	item != null
 	segs := array.concat(_spec_path, ["securityContext", "runAsGroup"])
-	_cond_82(item, c)
+	_cond_88(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsGroup must be between 0 and 2147483647")
@@ -884,7 +880,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "runAsGroup"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsGroup"]))
-	_cond_79(item, c)
+	_cond_85(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsGroup must be an integer")
@@ -899,7 +895,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "runAsGroup"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsGroup"]))
-	_cond_82(item, c)
+	_cond_88(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsGroup must be between 0 and 2147483647")
@@ -914,7 +910,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "procMount"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_54(item, c)
+	_cond_60(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-006", "deny", c, vsegs, value, "procMount must be a string")
@@ -929,7 +925,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "procMount"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_85(item, c)
+	_cond_91(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-006", _rule_action("ECI-CTR-006"), c, vsegs, value, "ECI supports only procMount Default")
@@ -944,7 +940,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "readOnlyRootFilesystem"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "readOnlyRootFilesystem"]))
-	_cond_68(item, c)
+	_cond_74(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-007", "deny", c, vsegs, value, "readOnlyRootFilesystem must be a boolean")
@@ -959,7 +955,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "readOnlyRootFilesystem"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "readOnlyRootFilesystem"]))
-	_cond_86(item, c)
+	_cond_92(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-007", _rule_action("ECI-CTR-007"), c, vsegs, value, "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only")
@@ -992,7 +988,7 @@ violations contains v if {
 	not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
 	item != null
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext"])), [key])
-	_cond_52(item, c)
+	_cond_58(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("ECI-CTR-008", _rule_action("ECI-CTR-008"), c, vsegs, value, "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)")
@@ -1079,16 +1075,16 @@ _cond_14(item, c) if {
 
 
 _cond_15(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+	x := _get(item, ["name"])
+	is_string(x)
+	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
 
 _cond_16(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
-	_pattern_match(s, p)
+	x := _get(item, ["name"])
+	is_string(x)
+	regex.match("^.{254}", x)
 }
 
 
@@ -1098,6 +1094,7 @@ _cond_17(item, c) if {
 
 
 _cond_18(item, c) if {
+	_cond_5(item, c)
 	_cond_15(item, c)
 	_cond_17(item, c)
 }
@@ -1116,24 +1113,61 @@ _cond_20(item, c) if {
 
 
 _cond_21(item, _) if {
+	s := _t_sysctl_name(_get(item, ["name"]))
+	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
+	_pattern_match(s, p)
+}
+
+
+_cond_22(item, _) if {
+	s := _t_sysctl_name(_get(item, ["name"]))
+	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
+	_pattern_match(s, p)
+}
+
+
+_cond_23(item, c) if {
+	not _cond_22(item, c)
+}
+
+
+_cond_24(item, c) if {
+	_cond_21(item, c)
+	_cond_23(item, c)
+}
+
+
+_cond_25(item, c) if {
+	not _cond_24(item, c)
+}
+
+
+_cond_26(item, c) if {
+	_cond_3(item, c)
+	_cond_18(item, c)
+	_cond_25(item, c)
+}
+
+
+_cond_27(item, _) if {
 	x := _get(item, ["value"])
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
 
-_cond_22(item, c) if {
-	not _cond_21(item, c)
+_cond_28(item, c) if {
+	not _cond_27(item, c)
 }
 
 
-_cond_23(item, c) if {
+_cond_29(item, c) if {
 	_cond_12(item, c)
-	_cond_22(item, c)
+	_cond_28(item, c)
 }
 
 
-_cond_24(_, c) if {
+_cond_30(_, c) if {
 	list := _get(_pod, ["securityContext", "sysctls"])
 	is_array(list)
 	some el in list
@@ -1141,59 +1175,24 @@ _cond_24(_, c) if {
 }
 
 
-_cond_25(item, c) if {
+_cond_31(item, c) if {
 	is_number(_num_1(item, c))
 }
 
 
-_cond_26(item, c) if {
-	not _cond_25(item, c)
-}
-
-
-_cond_27(item, c) if {
-	_cond_24(item, c)
-	_cond_26(item, c)
-}
-
-
-_cond_28(item, _) if {
-	is_number(_quantity_milli(item))
-}
-
-
-_cond_29(item, c) if {
-	not _cond_28(item, c)
-}
-
-
-_cond_30(item, c) if {
-	_cond_27(item, c)
-	_cond_29(item, c)
-}
-
-
-_cond_31(_, c) if {
-	_get(c.spec, ["resources", "limits", "memory"]) == null
-}
-
-
 _cond_32(item, c) if {
-	_cond_27(item, c)
-	_cond_31(item, c)
-	_cond_29(item, c)
+	not _cond_31(item, c)
 }
 
 
 _cond_33(item, c) if {
-	is_number(_num_4(item, c))
+	_cond_30(item, c)
+	_cond_32(item, c)
 }
 
 
-_cond_34(item, c) if {
-	l := _num_5(item, c)
-	r := _num_4(item, c)
-	l * 5120 <= r * 1
+_cond_34(item, _) if {
+	is_number(_quantity_milli(item))
 }
 
 
@@ -1203,93 +1202,88 @@ _cond_35(item, c) if {
 
 
 _cond_36(item, c) if {
-	_cond_12(item, c)
-	_cond_21(item, c)
 	_cond_33(item, c)
 	_cond_35(item, c)
 }
 
 
-_cond_37(item, _) if {
-	_get(item, ["resources", "limits", "memory"]) != null
+_cond_37(_, c) if {
+	_get(c.spec, ["resources", "limits", "memory"]) == null
 }
 
 
 _cond_38(item, c) if {
-	_cond_3(item, c)
+	_cond_33(item, c)
 	_cond_37(item, c)
+	_cond_35(item, c)
 }
 
 
-_cond_39(_, c) if {
-	list := _get(_pod, ["containers"])
-	is_array(list)
-	some el in list
-	_cond_38(el, c)
+_cond_39(item, c) if {
+	is_number(_num_4(item, c))
 }
 
 
 _cond_40(item, c) if {
-	not _cond_39(item, c)
+	l := _num_5(item, c)
+	r := _num_4(item, c)
+	l * 5120 <= r * 1
 }
 
 
-_cond_41(item, _) if {
-	_get(item, ["resources", "requests", "memory"]) != null
+_cond_41(item, c) if {
+	not _cond_40(item, c)
 }
 
 
 _cond_42(item, c) if {
-	_cond_3(item, c)
+	_cond_12(item, c)
+	_cond_27(item, c)
+	_cond_39(item, c)
 	_cond_41(item, c)
 }
 
 
-_cond_43(_, c) if {
-	list := _get(_pod, ["containers"])
-	is_array(list)
-	some el in list
-	_cond_42(el, c)
+_cond_43(item, _) if {
+	_get(item, ["resources", "limits", "memory"]) != null
 }
 
 
 _cond_44(item, c) if {
-	not _cond_43(item, c)
+	_cond_3(item, c)
+	_cond_43(item, c)
 }
 
 
-_cond_45(item, c) if {
-	_cond_12(item, c)
-	_cond_21(item, c)
-	_cond_26(item, c)
-	_cond_40(item, c)
-	_cond_44(item, c)
+_cond_45(_, c) if {
+	list := _get(_pod, ["containers"])
+	is_array(list)
+	some el in list
+	_cond_44(el, c)
 }
 
 
-_cond_46(item, _) if {
-	x := item
-	is_string(x)
-	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
+_cond_46(item, c) if {
+	not _cond_45(item, c)
 }
 
 
-_cond_47(item, c) if {
-	not _cond_46(item, c)
+_cond_47(item, _) if {
+	_get(item, ["resources", "requests", "memory"]) != null
 }
 
 
-_cond_48(_, _) if {
-	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
-	is_string(x)
-	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
+_cond_48(item, c) if {
+	_cond_3(item, c)
+	_cond_47(item, c)
 }
 
 
-_cond_49(item, _) if {
-	x := _t_sysctl_name(item)
-	some y in _param_list("approvedHostSysctls")
-	_t_sysctl_name(y) == x
+_cond_49(_, c) if {
+	list := _get(_pod, ["containers"])
+	is_array(list)
+	some el in list
+	_cond_48(el, c)
 }
 
 
@@ -1299,128 +1293,168 @@ _cond_50(item, c) if {
 
 
 _cond_51(item, c) if {
-	_cond_48(item, c)
+	_cond_12(item, c)
+	_cond_27(item, c)
+	_cond_32(item, c)
+	_cond_46(item, c)
 	_cond_50(item, c)
 }
 
 
 _cond_52(item, _) if {
-	item != null
+	x := item
+	is_string(x)
+	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
-_cond_53(item, _) if {
-	_has_type(item, "string")
+_cond_53(item, c) if {
+	not _cond_52(item, c)
 }
 
 
-_cond_54(item, c) if {
-	not _cond_53(item, c)
+_cond_54(_, _) if {
+	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+	is_string(x)
+	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
 _cond_55(item, _) if {
+	x := _t_sysctl_name(item)
+	some y in _param_list("approvedHostSysctls")
+	_t_sysctl_name(y) == x
+}
+
+
+_cond_56(item, c) if {
+	not _cond_55(item, c)
+}
+
+
+_cond_57(item, c) if {
+	_cond_54(item, c)
+	_cond_56(item, c)
+}
+
+
+_cond_58(item, _) if {
+	item != null
+}
+
+
+_cond_59(item, _) if {
+	_has_type(item, "string")
+}
+
+
+_cond_60(item, c) if {
+	not _cond_59(item, c)
+}
+
+
+_cond_61(item, _) if {
 	s := _t_upper(item)
 	some p in [{"kind": "prefix", "value": "CAP_"}]
 	_pattern_match(s, p)
 }
 
 
-_cond_56(item, c) if {
-	_cond_53(item, c)
-	_cond_55(item, c)
-}
-
-
-_cond_57(item, _) if {
-	_t_upper(item) in {"ALL"}
-}
-
-
-_cond_58(item, c) if {
-	_cond_53(item, c)
-	_cond_57(item, c)
-}
-
-
-_cond_59(item, _) if {
-	_t_upper(item) in {"SYS_RAWIO"}
-}
-
-
-_cond_60(_, _) if {
-	_namespace_approved("sysRawioApproved")
-}
-
-
-_cond_61(item, c) if {
-	not _cond_60(item, c)
-}
-
-
 _cond_62(item, c) if {
-	_cond_53(item, c)
 	_cond_59(item, c)
 	_cond_61(item, c)
 }
 
 
 _cond_63(item, _) if {
-	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+	_t_upper(item) in {"ALL"}
 }
 
 
 _cond_64(item, c) if {
-	not _cond_63(item, c)
+	_cond_59(item, c)
+	_cond_63(item, c)
 }
 
 
-_cond_65(item, c) if {
-	not _cond_55(item, c)
+_cond_65(item, _) if {
+	_t_upper(item) in {"SYS_RAWIO"}
 }
 
 
-_cond_66(item, c) if {
-	_cond_53(item, c)
-	_cond_64(item, c)
-	_cond_65(item, c)
+_cond_66(_, _) if {
+	_namespace_approved("sysRawioApproved")
 }
 
 
-_cond_67(item, _) if {
-	_has_type(item, "boolean")
+_cond_67(item, c) if {
+	not _cond_66(item, c)
 }
 
 
 _cond_68(item, c) if {
-	not _cond_67(item, c)
+	_cond_59(item, c)
+	_cond_65(item, c)
+	_cond_67(item, c)
 }
 
 
 _cond_69(item, _) if {
+	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+}
+
+
+_cond_70(item, c) if {
+	not _cond_69(item, c)
+}
+
+
+_cond_71(item, c) if {
+	not _cond_61(item, c)
+}
+
+
+_cond_72(item, c) if {
+	_cond_59(item, c)
+	_cond_70(item, c)
+	_cond_71(item, c)
+}
+
+
+_cond_73(item, _) if {
+	_has_type(item, "boolean")
+}
+
+
+_cond_74(item, c) if {
+	not _cond_73(item, c)
+}
+
+
+_cond_75(item, _) if {
 	x := item
 	_has_type(x, "boolean")
 	x == true
 }
 
 
-_cond_70(_, _) if {
+_cond_76(_, _) if {
 	_namespace_approved("privilegedApproved")
 }
 
 
-_cond_71(item, c) if {
-	not _cond_70(item, c)
+_cond_77(item, c) if {
+	not _cond_76(item, c)
 }
 
 
-_cond_72(item, c) if {
-	_cond_69(item, c)
-	_cond_71(item, c)
+_cond_78(item, c) if {
+	_cond_75(item, c)
+	_cond_77(item, c)
 }
 
 
-_cond_73(item, _) if {
+_cond_79(item, _) if {
 	x := item
 	_has_type(x, "integer")
 	x >= 0
@@ -1428,41 +1462,41 @@ _cond_73(item, _) if {
 }
 
 
-_cond_74(_, c) if {
+_cond_80(_, c) if {
 	x := _effective_value(c, ["runAsNonRoot"])
 	_has_type(x, "boolean")
 	x == true
 }
 
 
-_cond_75(item, c) if {
-	_cond_73(item, c)
-	_cond_74(item, c)
+_cond_81(item, c) if {
+	_cond_79(item, c)
+	_cond_80(item, c)
 }
 
 
-_cond_76(_, c) if {
+_cond_82(_, c) if {
 	_effective_value(c, ["runAsUser"]) == null
 }
 
 
-_cond_77(item, c) if {
-	_cond_69(item, c)
-	_cond_76(item, c)
+_cond_83(item, c) if {
+	_cond_75(item, c)
+	_cond_82(item, c)
 }
 
 
-_cond_78(item, _) if {
+_cond_84(item, _) if {
 	_has_type(item, "integer")
 }
 
 
-_cond_79(item, c) if {
-	not _cond_78(item, c)
+_cond_85(item, c) if {
+	not _cond_84(item, c)
 }
 
 
-_cond_80(item, _) if {
+_cond_86(item, _) if {
 	x := item
 	_has_type(x, "integer")
 	x >= 0
@@ -1470,36 +1504,36 @@ _cond_80(item, _) if {
 }
 
 
-_cond_81(item, c) if {
-	not _cond_80(item, c)
+_cond_87(item, c) if {
+	not _cond_86(item, c)
 }
 
 
-_cond_82(item, c) if {
-	_cond_78(item, c)
-	_cond_81(item, c)
+_cond_88(item, c) if {
+	_cond_84(item, c)
+	_cond_87(item, c)
 }
 
 
-_cond_83(item, _) if {
+_cond_89(item, _) if {
 	x := item
 	_has_type(x, "string")
 	x == "Default"
 }
 
 
-_cond_84(item, c) if {
-	not _cond_83(item, c)
+_cond_90(item, c) if {
+	not _cond_89(item, c)
 }
 
 
-_cond_85(item, c) if {
-	_cond_53(item, c)
-	_cond_84(item, c)
+_cond_91(item, c) if {
+	_cond_59(item, c)
+	_cond_90(item, c)
 }
 
 
-_cond_86(item, _) if {
+_cond_92(item, _) if {
 	x := item
 	_has_type(x, "boolean")
 	x == false

@@ -1213,6 +1213,134 @@ test_eci_ECI_POD_004_pass_supported_fields if {
 	_agree(got, [])
 }
 
+# eci/bypass/capability-lower-all.yaml
+test_eci_bypass_capability_lower_all if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"capabilities":{"add":["all"]}}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-001","action":"deny","path":"spec.containers[0].securityContext.capabilities.add[0]"}])
+}
+
+# eci/bypass/capability-lower-cap-prefix.yaml
+test_eci_bypass_capability_lower_cap_prefix if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"capabilities":{"add":["cap_sys_admin"]}}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-001","action":"deny","path":"spec.containers[0].securityContext.capabilities.add[0]","value":"cap_sys_admin"}])
+}
+
+# eci/bypass/capability-mixed-case.yaml
+test_eci_bypass_capability_mixed_case if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"capabilities":{"add":["Net_Admin"]}}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [])
+}
+
+# eci/bypass/capability-surrounding-spaces.yaml
+test_eci_bypass_capability_surrounding_spaces if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"capabilities":{"add":[" NET_ADMIN "]}}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-001","action":"deny","path":"spec.containers[0].securityContext.capabilities.add[0]","value":" NET_ADMIN "}])
+}
+
+# eci/bypass/empty-container-name.yaml
+test_eci_bypass_empty_container_name if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"","image":"nginx","securityContext":{"procMount":"Unmasked"}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"","rule":"ECI-CTR-006","action":"deny","path":"spec.containers[0].securityContext.procMount","value":"Unmasked"}])
+}
+
+# eci/bypass/host-sysctl-mixed-separators-approved.yaml
+test_eci_bypass_host_sysctl_mixed_separators_approved if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"},"annotations":{"k8s.aliyun.com/eci-host-sysctls":"[{\"name\": \"kernel/core_pattern\", \"value\": \"core\"}]"}},"spec":{"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":["kernel.core_pattern"],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [])
+}
+
+# eci/bypass/run-as-user-huge.yaml
+test_eci_bypass_run_as_user_huge if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"runAsUser":100000000000000000000}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-005","action":"deny","path":"spec.containers[0].securityContext.runAsUser"}])
+}
+
+# eci/bypass/run-as-user-negative-zero.yaml
+test_eci_bypass_run_as_user_negative_zero if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"runAsNonRoot":true,"runAsUser":0}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-003","action":"deny","path":"spec.containers[0].securityContext.runAsUser"}])
+}
+
+# eci/bypass/run-as-user-zero-point-zero.yaml
+test_eci_bypass_run_as_user_zero_point_zero if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"runAsNonRoot":true,"runAsUser":0}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-003","action":"deny","path":"spec.containers[0].securityContext.runAsUser"}])
+}
+
+# eci/bypass/same-container-name-two-lists.yaml
+test_eci_bypass_same_container_name_two_lists if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"privileged":true}}],"initContainers":[{"name":"app","image":"busybox","securityContext":{"privileged":true}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-002","action":"deny","path":"spec.containers[0].securityContext.privileged"},{"list":"initContainers","container":"app","rule":"ECI-CTR-002","action":"deny","path":"spec.initContainers[0].securityContext.privileged"}])
+}
+
+# eci/bypass/sysctl-min-free-kbytes-mixed-separators.yaml
+test_eci_bypass_sysctl_min_free_kbytes_mixed_separators if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"vm/min_free_kbytes","value":"300000"}]},"containers":[{"name":"app","image":"nginx","resources":{"limits":{"memory":"1Gi"}}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-002","action":"deny","path":"spec.securityContext.sysctls[0].value","value":"300000"}])
+}
+
+# eci/bypass/sysctl-mixed-separators-allowed.yaml
+test_eci_bypass_sysctl_mixed_separators_allowed if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"net.core/somaxconn","value":"1024"}]},"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [])
+}
+
+# eci/bypass/sysctl-mixed-separators-syncookies.yaml
+test_eci_bypass_sysctl_mixed_separators_syncookies if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"net.ipv4/tcp_syncookies","value":"0"}]},"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-001","action":"deny","path":"spec.securityContext.sysctls[0].name","value":"net.ipv4/tcp_syncookies"}])
+}
+
+# eci/bypass/sysctl-slash-form-syncookies-deep.yaml
+test_eci_bypass_sysctl_slash_form_syncookies_deep if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"net/ipv4.tcp_syncookies","value":"0"}]},"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-001","action":"deny","path":"spec.securityContext.sysctls[0].name"}])
+}
+
+# eci/bypass/sysctl-trailing-dot.yaml
+test_eci_bypass_sysctl_trailing_dot if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"net.ipv4.tcp_syncookies.","value":"0"}]},"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-001","action":"deny","path":"spec.securityContext.sysctls[0].name"}])
+}
+
+# eci/bypass/sysctl-upper-case.yaml
+test_eci_bypass_sysctl_upper_case if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"sysctls":[{"name":"NET.ipv4.tcp_syncookies","value":"0"}]},"containers":[{"name":"app","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-001","action":"deny","path":"spec.securityContext.sysctls[0].name"}])
+}
+
 # eci/combined/all-container-lists.yaml
 test_eci_combined_all_container_lists if {
 	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"initContainers":[{"name":"init","image":"busybox","securityContext":{"privileged":true,"capabilities":{"add":["NET_ADMIN","SYS_ADMIN"]}}}],"containers":[{"name":"app","image":"nginx","securityContext":{"runAsNonRoot":true,"runAsUser":0,"readOnlyRootFilesystem":false}},{"name":"sidecar","image":"envoy","securityContext":{"procMount":"Unmasked","allowPrivilegeEscalation":false}}],"ephemeralContainers":[{"name":"debug","image":"busybox","targetContainerName":"app","securityContext":{"capabilities":{"add":["CAP_SYS_PTRACE"]},"runAsGroup":-1}}]}}

@@ -101,8 +101,8 @@ function transformExpr(t: Transform | undefined, s: string): string {
     case 'upper':
       return `${s}.upperAscii()`;
     case 'sysctlName':
-      // kubelet NormalizeName: when the first separator is '/', swap '/' and '.'.
-      return `((${s}.indexOf('/') >= 0 && (${s}.indexOf('.') < 0 || ${s}.indexOf('/') < ${s}.indexOf('.'))) ? ${s}.split('/').map(seg, seg.replace('.', '/')).join('.') : ${s})`;
+      // The sysctl the runtime will write (see Transform in src/ir/types.ts).
+      return `${s}.replace('/', '.')`;
     default:
       return assertNever(t, 'transform');
   }

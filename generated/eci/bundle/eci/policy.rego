@@ -149,28 +149,7 @@ _t_string(x) := x if is_string(x)
 
 _t_upper(x) := upper(x) if is_string(x)
 
-_t_sysctl_name(x) := concat(".", [part | some seg in split(x, "/"); part := replace(seg, ".", "/")]) if {
-	is_string(x)
-	_sysctl_slash_first(x)
-}
-
-_t_sysctl_name(x) := x if {
-	is_string(x)
-	not _sysctl_slash_first(x)
-}
-
-_sysctl_slash_first(x) if {
-	indexof(x, "/") >= 0
-	indexof(x, ".") < 0
-}
-
-_sysctl_slash_first(x) if {
-	slash := indexof(x, "/")
-	dot := indexof(x, ".")
-	slash >= 0
-	dot >= 0
-	slash < dot
-}
+_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
 
 _pattern_match(s, p) if {
 	p.kind == "exact"
@@ -325,15 +304,15 @@ _cond_14(item, c) if {
 }
 
 _cond_15(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+	x := _get(item, ["name"])
+	is_string(x)
+	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
 _cond_16(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
-	_pattern_match(s, p)
+	x := _get(item, ["name"])
+	is_string(x)
+	regex.match("^.{254}", x)
 }
 
 _cond_17(item, c) if {
@@ -341,6 +320,7 @@ _cond_17(item, c) if {
 }
 
 _cond_18(item, c) if {
+	_cond_5(item, c)
 	_cond_15(item, c)
 	_cond_17(item, c)
 }
@@ -356,71 +336,73 @@ _cond_20(item, c) if {
 }
 
 _cond_21(item, _) if {
+	s := _t_sysctl_name(_get(item, ["name"]))
+	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
+	_pattern_match(s, p)
+}
+
+_cond_22(item, _) if {
+	s := _t_sysctl_name(_get(item, ["name"]))
+	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
+	_pattern_match(s, p)
+}
+
+_cond_23(item, c) if {
+	not _cond_22(item, c)
+}
+
+_cond_24(item, c) if {
+	_cond_21(item, c)
+	_cond_23(item, c)
+}
+
+_cond_25(item, c) if {
+	not _cond_24(item, c)
+}
+
+_cond_26(item, c) if {
+	_cond_3(item, c)
+	_cond_18(item, c)
+	_cond_25(item, c)
+}
+
+_cond_27(item, _) if {
 	x := _get(item, ["value"])
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
-_cond_22(item, c) if {
-	not _cond_21(item, c)
+_cond_28(item, c) if {
+	not _cond_27(item, c)
 }
 
-_cond_23(item, c) if {
+_cond_29(item, c) if {
 	_cond_12(item, c)
-	_cond_22(item, c)
+	_cond_28(item, c)
 }
 
-_cond_24(_, c) if {
+_cond_30(_, c) if {
 	list := _get(_pod, ["securityContext", "sysctls"])
 	is_array(list)
 	some el in list
 	_cond_12(el, c)
 }
 
-_cond_25(item, c) if {
+_cond_31(item, c) if {
 	is_number(_num_1(item, c))
 }
 
-_cond_26(item, c) if {
-	not _cond_25(item, c)
-}
-
-_cond_27(item, c) if {
-	_cond_24(item, c)
-	_cond_26(item, c)
-}
-
-_cond_28(item, _) if {
-	is_number(_quantity_milli(item))
-}
-
-_cond_29(item, c) if {
-	not _cond_28(item, c)
-}
-
-_cond_30(item, c) if {
-	_cond_27(item, c)
-	_cond_29(item, c)
-}
-
-_cond_31(_, c) if {
-	_get(c.spec, ["resources", "limits", "memory"]) == null
-}
-
 _cond_32(item, c) if {
-	_cond_27(item, c)
-	_cond_31(item, c)
-	_cond_29(item, c)
+	not _cond_31(item, c)
 }
 
 _cond_33(item, c) if {
-	is_number(_num_4(item, c))
+	_cond_30(item, c)
+	_cond_32(item, c)
 }
 
-_cond_34(item, c) if {
-	l := _num_5(item, c)
-	r := _num_4(item, c)
-	l * 5120 <= r * 1
+_cond_34(item, _) if {
+	is_number(_quantity_milli(item))
 }
 
 _cond_35(item, c) if {
@@ -428,80 +410,75 @@ _cond_35(item, c) if {
 }
 
 _cond_36(item, c) if {
-	_cond_12(item, c)
-	_cond_21(item, c)
 	_cond_33(item, c)
 	_cond_35(item, c)
 }
 
-_cond_37(item, _) if {
-	_get(item, ["resources", "limits", "memory"]) != null
+_cond_37(_, c) if {
+	_get(c.spec, ["resources", "limits", "memory"]) == null
 }
 
 _cond_38(item, c) if {
-	_cond_3(item, c)
+	_cond_33(item, c)
 	_cond_37(item, c)
+	_cond_35(item, c)
 }
 
-_cond_39(_, c) if {
-	list := _get(_pod, ["containers"])
-	is_array(list)
-	some el in list
-	_cond_38(el, c)
+_cond_39(item, c) if {
+	is_number(_num_4(item, c))
 }
 
 _cond_40(item, c) if {
-	not _cond_39(item, c)
+	l := _num_5(item, c)
+	r := _num_4(item, c)
+	l * 5120 <= r * 1
 }
 
-_cond_41(item, _) if {
-	_get(item, ["resources", "requests", "memory"]) != null
+_cond_41(item, c) if {
+	not _cond_40(item, c)
 }
 
 _cond_42(item, c) if {
-	_cond_3(item, c)
+	_cond_12(item, c)
+	_cond_27(item, c)
+	_cond_39(item, c)
 	_cond_41(item, c)
 }
 
-_cond_43(_, c) if {
-	list := _get(_pod, ["containers"])
-	is_array(list)
-	some el in list
-	_cond_42(el, c)
+_cond_43(item, _) if {
+	_get(item, ["resources", "limits", "memory"]) != null
 }
 
 _cond_44(item, c) if {
-	not _cond_43(item, c)
+	_cond_3(item, c)
+	_cond_43(item, c)
 }
 
-_cond_45(item, c) if {
-	_cond_12(item, c)
-	_cond_21(item, c)
-	_cond_26(item, c)
-	_cond_40(item, c)
-	_cond_44(item, c)
+_cond_45(_, c) if {
+	list := _get(_pod, ["containers"])
+	is_array(list)
+	some el in list
+	_cond_44(el, c)
 }
 
-_cond_46(item, _) if {
-	x := item
-	is_string(x)
-	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
+_cond_46(item, c) if {
+	not _cond_45(item, c)
 }
 
-_cond_47(item, c) if {
-	not _cond_46(item, c)
+_cond_47(item, _) if {
+	_get(item, ["resources", "requests", "memory"]) != null
 }
 
-_cond_48(_, _) if {
-	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
-	is_string(x)
-	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
+_cond_48(item, c) if {
+	_cond_3(item, c)
+	_cond_47(item, c)
 }
 
-_cond_49(item, _) if {
-	x := _t_sysctl_name(item)
-	some y in _param_list("approvedHostSysctls")
-	_t_sysctl_name(y) == x
+_cond_49(_, c) if {
+	list := _get(_pod, ["containers"])
+	is_array(list)
+	some el in list
+	_cond_48(el, c)
 }
 
 _cond_50(item, c) if {
@@ -509,172 +486,206 @@ _cond_50(item, c) if {
 }
 
 _cond_51(item, c) if {
-	_cond_48(item, c)
+	_cond_12(item, c)
+	_cond_27(item, c)
+	_cond_32(item, c)
+	_cond_46(item, c)
 	_cond_50(item, c)
 }
 
 _cond_52(item, _) if {
-	item != null
+	x := item
+	is_string(x)
+	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
-_cond_53(item, _) if {
-	_has_type(item, "string")
+_cond_53(item, c) if {
+	not _cond_52(item, c)
 }
 
-_cond_54(item, c) if {
-	not _cond_53(item, c)
+_cond_54(_, _) if {
+	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+	is_string(x)
+	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 _cond_55(item, _) if {
+	x := _t_sysctl_name(item)
+	some y in _param_list("approvedHostSysctls")
+	_t_sysctl_name(y) == x
+}
+
+_cond_56(item, c) if {
+	not _cond_55(item, c)
+}
+
+_cond_57(item, c) if {
+	_cond_54(item, c)
+	_cond_56(item, c)
+}
+
+_cond_58(item, _) if {
+	item != null
+}
+
+_cond_59(item, _) if {
+	_has_type(item, "string")
+}
+
+_cond_60(item, c) if {
+	not _cond_59(item, c)
+}
+
+_cond_61(item, _) if {
 	s := _t_upper(item)
 	some p in [{"kind": "prefix", "value": "CAP_"}]
 	_pattern_match(s, p)
 }
 
-_cond_56(item, c) if {
-	_cond_53(item, c)
-	_cond_55(item, c)
-}
-
-_cond_57(item, _) if {
-	_t_upper(item) in {"ALL"}
-}
-
-_cond_58(item, c) if {
-	_cond_53(item, c)
-	_cond_57(item, c)
-}
-
-_cond_59(item, _) if {
-	_t_upper(item) in {"SYS_RAWIO"}
-}
-
-_cond_60(_, _) if {
-	_namespace_approved("sysRawioApproved")
-}
-
-_cond_61(item, c) if {
-	not _cond_60(item, c)
-}
-
 _cond_62(item, c) if {
-	_cond_53(item, c)
 	_cond_59(item, c)
 	_cond_61(item, c)
 }
 
 _cond_63(item, _) if {
-	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+	_t_upper(item) in {"ALL"}
 }
 
 _cond_64(item, c) if {
-	not _cond_63(item, c)
+	_cond_59(item, c)
+	_cond_63(item, c)
 }
 
-_cond_65(item, c) if {
-	not _cond_55(item, c)
+_cond_65(item, _) if {
+	_t_upper(item) in {"SYS_RAWIO"}
 }
 
-_cond_66(item, c) if {
-	_cond_53(item, c)
-	_cond_64(item, c)
-	_cond_65(item, c)
+_cond_66(_, _) if {
+	_namespace_approved("sysRawioApproved")
 }
 
-_cond_67(item, _) if {
-	_has_type(item, "boolean")
+_cond_67(item, c) if {
+	not _cond_66(item, c)
 }
 
 _cond_68(item, c) if {
-	not _cond_67(item, c)
+	_cond_59(item, c)
+	_cond_65(item, c)
+	_cond_67(item, c)
 }
 
 _cond_69(item, _) if {
+	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+}
+
+_cond_70(item, c) if {
+	not _cond_69(item, c)
+}
+
+_cond_71(item, c) if {
+	not _cond_61(item, c)
+}
+
+_cond_72(item, c) if {
+	_cond_59(item, c)
+	_cond_70(item, c)
+	_cond_71(item, c)
+}
+
+_cond_73(item, _) if {
+	_has_type(item, "boolean")
+}
+
+_cond_74(item, c) if {
+	not _cond_73(item, c)
+}
+
+_cond_75(item, _) if {
 	x := item
 	_has_type(x, "boolean")
 	x == true
 }
 
-_cond_70(_, _) if {
+_cond_76(_, _) if {
 	_namespace_approved("privilegedApproved")
 }
 
-_cond_71(item, c) if {
-	not _cond_70(item, c)
+_cond_77(item, c) if {
+	not _cond_76(item, c)
 }
 
-_cond_72(item, c) if {
-	_cond_69(item, c)
-	_cond_71(item, c)
+_cond_78(item, c) if {
+	_cond_75(item, c)
+	_cond_77(item, c)
 }
 
-_cond_73(item, _) if {
+_cond_79(item, _) if {
 	x := item
 	_has_type(x, "integer")
 	x >= 0
 	x <= 0
 }
 
-_cond_74(_, c) if {
+_cond_80(_, c) if {
 	x := _effective_value(c, ["runAsNonRoot"])
 	_has_type(x, "boolean")
 	x == true
 }
 
-_cond_75(item, c) if {
-	_cond_73(item, c)
-	_cond_74(item, c)
+_cond_81(item, c) if {
+	_cond_79(item, c)
+	_cond_80(item, c)
 }
 
-_cond_76(_, c) if {
+_cond_82(_, c) if {
 	_effective_value(c, ["runAsUser"]) == null
 }
 
-_cond_77(item, c) if {
-	_cond_69(item, c)
-	_cond_76(item, c)
+_cond_83(item, c) if {
+	_cond_75(item, c)
+	_cond_82(item, c)
 }
 
-_cond_78(item, _) if {
+_cond_84(item, _) if {
 	_has_type(item, "integer")
 }
 
-_cond_79(item, c) if {
-	not _cond_78(item, c)
+_cond_85(item, c) if {
+	not _cond_84(item, c)
 }
 
-_cond_80(item, _) if {
+_cond_86(item, _) if {
 	x := item
 	_has_type(x, "integer")
 	x >= 0
 	x <= 2147483647
 }
 
-_cond_81(item, c) if {
-	not _cond_80(item, c)
+_cond_87(item, c) if {
+	not _cond_86(item, c)
 }
 
-_cond_82(item, c) if {
-	_cond_78(item, c)
-	_cond_81(item, c)
+_cond_88(item, c) if {
+	_cond_84(item, c)
+	_cond_87(item, c)
 }
 
-_cond_83(item, _) if {
+_cond_89(item, _) if {
 	x := item
 	_has_type(x, "string")
 	x == "Default"
 }
 
-_cond_84(item, c) if {
-	not _cond_83(item, c)
+_cond_90(item, c) if {
+	not _cond_89(item, c)
 }
 
-_cond_85(item, c) if {
-	_cond_53(item, c)
-	_cond_84(item, c)
+_cond_91(item, c) if {
+	_cond_59(item, c)
+	_cond_90(item, c)
 }
 
-_cond_86(item, _) if {
+_cond_92(item, _) if {
 	x := item
 	_has_type(x, "boolean")
 	x == false
