@@ -82,7 +82,7 @@ export interface SpecFolder {
 /**
  * A temporary folder holding eci.ts and eci.params.yaml (spec/'s layout), and a package.json
  * declaring ES modules, as the project's own package.json does for spec/ (see
- * test/cli/build.pending.ts for a spec in a folder without one).
+ * test/cli/build-locations.test.ts for a spec in a folder without one).
  */
 export function specFolder(parent: string, name: string, spec = eciSpecText(), params = PARAMS_TEXT): SpecFolder {
   const dir = join(parent, name);
