@@ -1,0 +1,39 @@
+// npm run fuzz -- [--cases N] [--seed S] [--kyverno-every K]: a longer differential campaign.
+// Disagreeing cases are written to test/fuzz/findings/ as fixture skeletons with their seed.
+
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../src/emit/engines.ts';
+import { compiled } from '../test/harness/compiled.ts';
+import { fuzz } from '../test/fuzz/differential.ts';
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
+    'kyverno-every': { type: 'string', default: '50' },
+    'batch': { type: 'string', default: '5000' },
+  },
+});
+const total = Number(values.cases);
+const seed = Number(values.seed);
+const batch = Number(values.batch);
+const c = await compiled('eci');
+let disagreements = 0;
+const started = Date.now();
+const reach: Record<string, number> = {};
+// Batches keep memory bounded; each batch has its own seed, derived from the campaign's.
+for (let done = 0, b = 0; done < total; done += batch, b++) {
+  const r = await fuzz(c, {
+    cases: Math.min(batch, total - done),
+    seed: seed + b,
+    kyvernoEvery: Number(values['kyverno-every']),
+    findingsDir: join(PROJECT_ROOT, 'test', 'fuzz', 'findings'),
+  });
+  disagreements += r.disagreements.length;
+  for (const [k, n] of Object.entries(r.reach)) reach[k] = (reach[k] ?? 0) + n;
+  for (const d of r.disagreements) process.stdout.write(`disagreement: ${d.file}\n`);
+  process.stdout.write(`[fuzz] seeds ${seed}..${seed + b}: ${done + r.cases}/${total} cases, ${disagreements} disagreements, ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
+process.stdout.write(`[fuzz] reach: ${JSON.stringify(reach)}\n`);
+process.exitCode = disagreements ? 1 : 0;
