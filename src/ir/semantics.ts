@@ -33,13 +33,6 @@ export const INT_STRING_MAX_DIGITS = 12;
 export const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const plainKey = (k: string): boolean => PLAIN_KEY.test(k);
 
-/** The report's path syntax: `spec.containers[0].securityContext`, `metadata.annotations["a/b"]`. */
-export function formatPath(segments: readonly (string | number)[]): string {
-  return segments
-    .map((s, i) => (typeof s === 'number' ? `[${s}]` : plainKey(s) ? (i === 0 ? s : `.${s}`) : `[${JSON.stringify(s)}]`))
-    .join('');
-}
-
 export function applyTransform(t: Transform | undefined, s: string): string {
   switch (t) {
     case undefined:

@@ -1,6 +1,5 @@
 // The rule sets compiled fresh from spec/ (in memory, with the pinned opa), shared by the tests.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileOrThrow, type CompiledRuleSet } from '../../src/emit/build.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
@@ -35,4 +34,3 @@ export function wasmOf(c: CompiledRuleSet): Uint8Array {
   return wasm;
 }
 
-export const readText = (p: string): string => readFileSync(p, 'utf8');

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findEngine, installHint } from '../../src/emit/engines.ts';
-import { formatPath } from '../../src/ir/semantics.ts';
 import type { Facts } from './facts.ts';
 
 const run = promisify(execFile);
@@ -142,4 +141,3 @@ export async function kyvernoApplyBatch(
   }
 }
 
-export { formatPath };

@@ -3,7 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { equals, inParamList, item, pod, regex, rule } from '../../src/dsl/index.ts';
+import { inParamList, item, pod, regex, rule } from '../../src/dsl/index.ts';
 import type { Diagnostic } from '../../src/ir/diagnostics.ts';
 import { validateRuleSet } from '../../src/ir/validate.ts';
 import eci from '../../spec/eci.ts';
