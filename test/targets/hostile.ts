@@ -120,13 +120,12 @@ export function hostileParams(
   approved: readonly string[] = APPROVED,
   matchLabels: Readonly<Record<string, string>> = HOSTILE_LABELS,
 ): ParamValues {
-  const p = validateParamValues(
-    rs,
-    { selector: { matchLabels }, approvedHostSysctls: approved, actions: {} },
-    'hostile params',
-  );
+  const p = validateParamValues(rs, { selector: { matchLabels: {} }, approvedHostSysctls: approved, actions: {} }, 'hostile params');
   if (!p.ok) throw new Error(`hostile parameters do not validate: ${JSON.stringify(p.errors)}`);
-  return p.value;
+  // The labels go in after validation: a parameter file's selector must hold valid Kubernetes
+  // labels (src/ir/params.ts rejects LABEL_KEY and LABEL_VALUE), but the targets must still
+  // escape whatever selector they are given.
+  return { ...p.value, selector: { matchLabels } };
 }
 
 const HEADER: HeaderInput = { compilerVersion: 'test', source: 'test/targets/hostile.ts', ruleSet: 'hostile', ruleSetVersion: '1.0.0' };
