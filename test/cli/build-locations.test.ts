@@ -12,7 +12,7 @@
 // 4. src/ir/params.ts, parseParams: an unknown top-level key whose value is a block mapping is
 //    reported at the value's first line (the line after the key), not at the key.
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +26,8 @@ import {
   replaceOnce,
   resolveShown,
   runCli,
+  snapshot,
+  snapshotDiff,
   specFolder,
   started,
   type Run,
@@ -89,6 +91,33 @@ for (const c of paramRuns) {
     }
   });
 }
+
+// 5. A schema-valid but contradictory parameter file: SYS_RAWIO approved while ECI-CTR-001 is off.
+const contradictoryText = replaceOnce(
+  replaceOnce(PARAMS_TEXT, 'sysRawioApproved: false', 'sysRawioApproved: [team-a]'),
+  'actions: {}',
+  'actions:\n  ECI-CTR-001: "off"',
+);
+const contradictorySpec = specFolder(work, 'contradictory', eciSpecText(), contradictoryText);
+const contradictoryBefore = snapshot(contradictorySpec.dir);
+const contradictoryRun = started(
+  runCli(['build', '--spec', contradictorySpec.spec, '--params', contradictorySpec.params, '--out', contradictorySpec.out, '--no-bundle']),
+);
+
+test('params: a contradictory file exits 2 with file:line: params-contradictory and writes nothing', async () => {
+  const r = await contradictoryRun;
+  assert.is(r.code, 2, show(r));
+  assert.is(r.stdout, '');
+  const { diags } = failedBuild(r.stderr);
+  assert.is(diags.length, 1, show(r));
+  const d = diags[0]!;
+  assert.is(resolveShown(d.file), contradictorySpec.params);
+  assert.is(d.line, lineOf(contradictoryText, 'sysRawioApproved:'));
+  assert.is(d.code, 'params-contradictory');
+  assert.ok(d.message.startsWith('sysRawioApproved approves team-a, but every rule reading it is off (ECI-CTR-001)'), show(r));
+  assert.not.ok(existsSync(contradictorySpec.out), '--out must not be created');
+  assert.equal(snapshotDiff(contradictoryBefore, snapshot(contradictorySpec.dir)), []);
+});
 
 test.after(() => {
   rmSync(work, { recursive: true, force: true });
