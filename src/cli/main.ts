@@ -1,104 +1,23 @@
 #!/usr/bin/env node
-// eci-policy command line. Exit codes: 0 ok, 1 stale output, 2 usage or input error.
+// eci-policy command line. Exit codes: 0 ok, 1 policy violations or stale output, 2 usage or input error.
 
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { formatDiagnostic } from '../ir/diagnostics.ts';
-import { compileRuleSet, discoverRuleSets, readTree, writeCompiled, type RuleSetSource } from '../emit/build.ts';
-import { basename } from 'node:path';
+import { auditCommand, AUDIT_USAGE } from './audit.ts';
+import { build, BUILD_USAGE } from './build.ts';
+import { usageError } from './usage.ts';
 
-const USAGE = `Usage: eci-policy build [--spec <file.ts>]... [--params <file.yaml>] [--out <dir>] [--check] [--no-bundle]
+const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --help for each)
 
-Compiles every rule set in spec/ (or the --spec files) to generated/<rule-set>/:
-rego/policy.rego, kyverno/clusterpolicy.yaml and the OPA WASM bundle in bundle/.
+Commands:
+  build   compile the rule sets in spec/ to generated/<rule-set>/ (Rego, WASM bundle, Kyverno)
+  audit   evaluate Kubernetes manifests with a compiled bundle
 
-  --spec <file>    a rule set written in the DSL (default: every spec/*.ts)
-  --params <file>  its parameter file (default: spec/<name>.params.yaml beside the spec)
-  --out <dir>      output folder (default: generated)
-  --check          build in memory and exit 1 when <out> differs (stale artefacts)
-  --no-bundle      do not compile the WASM bundle (keeps the existing one)
+Exit codes: 0 ok, 1 policy violations (audit) or stale output (build --check), 2 usage or input error.
 
-Exit codes: 0 ok, 1 stale output (--check), 2 usage or input error.`;
+${BUILD_USAGE}
 
-function usageError(message: string): never {
-  process.stderr.write(`eci-policy: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
+${AUDIT_USAGE}`;
 
-async function build(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        spec: { type: 'string', multiple: true },
-        params: { type: 'string' },
-        out: { type: 'string', default: 'generated' },
-        check: { type: 'boolean', default: false },
-        'no-bundle': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    usageError((e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.params && (values.spec?.length ?? 0) !== 1) usageError('--params needs exactly one --spec');
-  const sources: RuleSetSource[] = values.spec?.length
-    ? values.spec.map((s) => ({
-        specFile: resolve(s),
-        paramsFile: resolve(values.params ?? join(resolve(s, '..'), `${basename(s, '.ts')}.params.yaml`)),
-      }))
-    : discoverRuleSets(resolve('spec'));
-  if (!sources.length) usageError('no rule sets found in spec/');
-
-  let status = 0;
-  for (const source of sources) {
-    const r = await compileRuleSet(source, values['no-bundle'] ? { opa: null } : {});
-    if (!r.ok) {
-      for (const d of r.errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
-      process.stderr.write(`eci-policy: ${basename(source.specFile)}: build failed, nothing written\n`);
-      return 2;
-    }
-    const compiled = r.value;
-    for (const s of compiled.skipped) process.stderr.write(`eci-policy: skipped ${s}\n`);
-    const dest = join(values.out, compiled.ruleSet.name);
-    if (values.check) {
-      const current = readTree(dest);
-      const fresh = new Map(compiled.files);
-      if (compiled.skipped.length) for (const [rel, c] of current) if (rel.startsWith('bundle/')) fresh.set(rel, c);
-      const stale = diffTrees(current, fresh);
-      if (stale.length) {
-        status = 1;
-        process.stderr.write(`eci-policy: ${dest} is stale; run npm run build-policies:\n${stale.map((l) => `  ${l}`).join('\n')}\n`);
-      } else process.stdout.write(`eci-policy: ${dest} is up to date\n`);
-    } else {
-      writeCompiled(values.out, compiled);
-      process.stdout.write(`eci-policy: wrote ${dest} (${compiled.files.size} files, ${compiled.ruleSet.rules.length} rules)\n`);
-    }
-  }
-  return status;
-}
-
-function diffTrees(current: ReadonlyMap<string, string | Uint8Array>, fresh: ReadonlyMap<string, string | Uint8Array>): string[] {
-  const bytes = (c: string | Uint8Array) => (typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
-  const out: string[] = [];
-  for (const rel of [...new Set([...current.keys(), ...fresh.keys()])].sort()) {
-    const a = current.get(rel);
-    const b = fresh.get(rel);
-    if (a === undefined) out.push(`missing  ${rel}`);
-    else if (b === undefined) out.push(`extra    ${rel}`);
-    else if (!bytes(a).equals(bytes(b))) out.push(`differs  ${rel}`);
-  }
-  return out;
-}
-
-const commands: Record<string, (argv: string[]) => Promise<number>> = { build };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand };
 
 const [command, ...rest] = process.argv.slice(2);
 if (!command || command === '--help' || command === '-h') {
@@ -106,5 +25,5 @@ if (!command || command === '--help' || command === '-h') {
   process.exit(command ? 0 : 2);
 }
 const run = commands[command];
-if (!run) usageError(`unknown command ${command}`);
+if (!run) usageError(USAGE, `unknown command ${command}`);
 process.exitCode = await run(rest);

@@ -11,6 +11,7 @@ import { lowerRuleSet as lowerRego } from './rego/lower.ts';
 import { lowerTests } from './rego/tests.ts';
 import { lowerKyvernoTests } from './kyverno/tests.ts';
 import type { Fixture } from '../fixtures/corpus.ts';
+import { referenceJson } from './reference/lower.ts';
 
 export interface Target {
   /** The folder under generated/<rule-set>/. */
@@ -46,5 +47,9 @@ export const targets: readonly Target[] = [
       }
       return ok(files);
     },
+  },
+  {
+    name: 'reference',
+    emit: (rs) => ok(new Map([['rules.json', referenceJson(rs)]])),
   },
 ];

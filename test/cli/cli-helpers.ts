@@ -37,20 +37,21 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<Run> {
-  return slot(() => spawnCli(args, timeoutMs));
+export function runCli(args: readonly string[], timeoutMs = 60_000, stdin?: Uint8Array): Promise<Run> {
+  return slot(() => spawnCli(args, timeoutMs, stdin));
 }
 
-function spawnCli(args: readonly string[], timeoutMs: number): Promise<Run> {
+function spawnCli(args: readonly string[], timeoutMs: number, stdin?: Uint8Array): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    if (stdin) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', fail);
     child.on('close', (code, signal) => {

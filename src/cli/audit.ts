@@ -1,0 +1,99 @@
+// `eci-policy audit`: evaluate manifests with a compiled WASM bundle and report per resource.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { audit, auditExitCode, type AuditReport } from '../eval/audit.ts';
+import { loadBundleDir } from '../eval/wasm.ts';
+import { formatDiagnostic } from '../ir/diagnostics.ts';
+import { DEFAULT_LIMITS } from '../manifests/read.ts';
+import type { RuleReference } from '../targets/reference/lower.ts';
+import { formatJson } from './formats/json.ts';
+import { formatTable } from './formats/table.ts';
+import { usageError } from './usage.ts';
+
+export const AUDIT_USAGE = `Usage: eci-policy audit <file|folder|->... [--format table|json] [--rule-set <name>] [--bundle <dir>] [--max-bytes <n>]
+
+Evaluates Kubernetes manifests with a compiled policy bundle (OPA WASM): multi-document YAML,
+JSON, List exports (kubectl get pods -A -o yaml) and Helm-rendered output. Folders are read
+recursively (*.yaml, *.yml, *.json); '-' reads stdin.
+
+  --format <f>      table (default) or json
+  --rule-set <name> use generated/<name>/bundle (default: the only rule set in generated/)
+  --bundle <dir>    use this bundle folder (policy.wasm, data.json, .manifest)
+  --max-bytes <n>   refuse input files larger than this (default ${DEFAULT_LIMITS.maxFileBytes})
+
+A document that cannot be read (bad YAML, not UTF-8, an alias bomb, nested deeper than
+${DEFAULT_LIMITS.maxDepth} levels) is reported with its file and line; the other documents are still checked.
+
+Exit codes: 0 no deny violation, 1 deny violations, 2 usage error or an input that could not
+be checked (malformed input never passes).`;
+
+function bundleFor(ruleSet: string | undefined): string {
+  if (ruleSet) return join('generated', ruleSet, 'bundle');
+  const sets = existsSync('generated') ? readdirSync('generated').filter((d) => existsSync(join('generated', d, 'bundle', 'policy.wasm'))) : [];
+  if (sets.length === 1) return join('generated', sets[0]!, 'bundle');
+  usageError(AUDIT_USAGE, sets.length ? `several rule sets in generated/ (${sets.join(', ')}): choose one with --rule-set` : 'no bundle in generated/: run npm run build-policies, or pass --bundle');
+}
+
+const FORMATS = ['table', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+export async function auditCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        format: { type: 'string', default: 'table' },
+        'rule-set': { type: 'string' },
+        bundle: { type: 'string' },
+        'max-bytes': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (e) {
+    usageError(AUDIT_USAGE, (e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${AUDIT_USAGE}\n`);
+    return 0;
+  }
+  if (!positionals.length) usageError(AUDIT_USAGE, 'name the manifests to audit (files, folders, or - for stdin)');
+  if (!(FORMATS as readonly string[]).includes(values.format)) usageError(AUDIT_USAGE, `unknown format ${values.format} (${FORMATS.join(', ')})`);
+  const maxBytes = values['max-bytes'] === undefined ? DEFAULT_LIMITS.maxFileBytes : Number(values['max-bytes']);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) usageError(AUDIT_USAGE, `--max-bytes must be a positive integer, not ${values['max-bytes']}`);
+  if (values.bundle && values['rule-set']) usageError(AUDIT_USAGE, '--bundle and --rule-set are alternatives');
+
+  const bundleDir = resolve(values.bundle ?? bundleFor(values['rule-set']));
+  let policy;
+  let reference: RuleReference | undefined;
+  try {
+    const manifest = JSON.parse(readFileSync(join(bundleDir, '.manifest'), 'utf8')) as { roots?: unknown };
+    const root = Array.isArray(manifest.roots) && typeof manifest.roots[0] === 'string' ? manifest.roots[0] : undefined;
+    if (!root) throw new Error(`${join(bundleDir, '.manifest')} names no root`);
+    policy = await loadBundleDir(bundleDir, root);
+    const refFile = join(bundleDir, '..', 'reference', 'rules.json');
+    if (existsSync(refFile)) reference = JSON.parse(readFileSync(refFile, 'utf8')) as RuleReference;
+  } catch (e) {
+    process.stderr.write(`eci-policy: cannot load the bundle in ${bundleDir}: ${(e as Error).message}\n`);
+    return 2;
+  }
+
+  // Progress only for people watching a terminal: never in CI logs or piped output.
+  const progress = process.stderr.isTTY && !process.env['CI'];
+  const report: AuditReport = audit(policy, positionals, {
+    limits: { ...DEFAULT_LIMITS, maxFileBytes: maxBytes },
+    ...(progress ? { onFile: (file, done, total) => process.stderr.write(`\r\x1b[K[${done}/${total}] ${file}`) } : {}),
+  });
+  if (progress) process.stderr.write('\r\x1b[K');
+
+  const format = values.format as Format;
+  // The table lists them itself; machine formats keep stdout parseable and say it on stderr too.
+  if (format !== 'table') for (const e of report.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+  process.stdout.write(format === 'json' ? formatJson(report) : formatTable(report, reference));
+  return auditExitCode(report);
+}
