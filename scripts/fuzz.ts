@@ -1,5 +1,6 @@
 // npm run fuzz -- [--cases N] [--seed S] [--kyverno-every K]: a longer differential campaign.
-// Disagreeing cases are written to test/fuzz/findings/ as fixture skeletons with their seed.
+// Disagreeing cases are shrunk and written to test/fuzz/findings/ as fixture skeletons with
+// their seed (the first 10 of each batch are shrunk, up to 500 evaluations or 60 s each).
 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,7 +33,11 @@ for (let done = 0, b = 0; done < total; done += batch, b++) {
   });
   disagreements += r.disagreements.length;
   for (const [k, n] of Object.entries(r.reach)) reach[k] = (reach[k] ?? 0) + n;
-  for (const d of r.disagreements) process.stdout.write(`disagreement: ${d.file}\n`);
+  for (const d of r.disagreements) {
+    const { steps, evaluations, ms, stopped } = d.shrink;
+    const shrink = evaluations || !stopped ? `shrunk in ${steps} steps (${evaluations} evaluations, ${ms} ms${stopped ? `, stopped at ${stopped}` : ''})` : `not shrunk: ${stopped}`;
+    process.stdout.write(`disagreement: ${d.file} (${d.disagree.join(', ')} vs opa-wasm; ${shrink})\n`);
+  }
   process.stdout.write(`[fuzz] seeds ${seed}..${seed + b}: ${done + r.cases}/${total} cases, ${disagreements} disagreements, ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 process.stdout.write(`[fuzz] reach: ${JSON.stringify(reach)}\n`);

@@ -36,6 +36,30 @@ export interface Mutation {
   readonly kyverno?: (text: string) => string;
 }
 
+const regoOf = (c: CompiledRuleSet, mutation: Mutation) => (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
+
+/**
+ * The OPA WASM leg, loaded once and reusable (the bundle is rebuilt from the mutated Rego when
+ * there is a Rego mutation): the facts for each fixture.
+ */
+export async function wasmLeg(c: CompiledRuleSet, mutation: Mutation = {}): Promise<(fixtures: readonly Fixture[]) => Facts[][]> {
+  const rs = c.ruleSet;
+  let wasm = wasmOf(c);
+  if (mutation.rego) {
+    const opa = findEngine('opa');
+    if (!opa) throw new Error('opa is needed to rebuild the mutated bundle');
+    const r = buildWasmBundle(opa, { packageName: rs.name, rego: regoOf(c, mutation), params: c.params, metadata: {} });
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+    wasm = r.value.get('policy.wasm')!;
+  }
+  const policy = await loadWasmPolicy(wasm, rs.name, c.params);
+  return (fixtures) =>
+    fixtures.map((f) => {
+      policy.setParams(fixtureParams(c, f));
+      return policy.violations(f.input);
+    });
+}
+
 export async function runMatrix(
   c: CompiledRuleSet,
   fixtures: readonly Fixture[],
@@ -43,31 +67,18 @@ export async function runMatrix(
   mutation: Mutation = {},
 ): Promise<MatrixRow[]> {
   const rs = c.ruleSet;
-  const regoText = (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
-  let wasm = wasmOf(c);
-  if (mutation.rego) {
-    const opa = findEngine('opa');
-    if (!opa) throw new Error('opa is needed to rebuild the mutated bundle');
-    const r = buildWasmBundle(opa, { packageName: rs.name, rego: regoText, params: c.params, metadata: {} });
-    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
-    wasm = r.value.get('policy.wasm')!;
-  }
   const params = fixtures.map((f) => fixtureParams(c, f));
   const rows = fixtures.map((fixture) => ({ fixture, results: {} as Partial<Record<EngineName, readonly Facts[]>>, kyvernoNotApplicable: undefined as string | undefined }));
 
   if (legs.includes('opa-wasm')) {
-    const policy = await loadWasmPolicy(wasm, rs.name, c.params);
-    fixtures.forEach((f, i) => {
-      policy.setParams(params[i]);
-      rows[i]!.results['opa-wasm'] = policy.violations(f.input);
-    });
+    (await wasmLeg(c, mutation))(fixtures).forEach((facts, i) => (rows[i]!.results['opa-wasm'] = facts));
   }
 
   if (legs.includes('opa')) {
     const work = mkdtempSync(join(tmpdir(), 'eci-rego-'));
     try {
       const rego = join(work, 'policy.rego');
-      writeFileSync(rego, regoText);
+      writeFileSync(rego, regoOf(c, mutation));
       const results = await opaEvalBatch([rego], rs.name, fixtures.map((f, i) => ({ input: f.input, params: params[i] })));
       results.forEach((r, i) => (rows[i]!.results['opa'] = r));
     } finally {
