@@ -58,17 +58,23 @@ interface ReportResult {
   resources?: { kind: string; name: string; namespace?: string }[];
 }
 
-/** Facts from one Kyverno message: `<prefix> :: ["<path>[@<list>[<i>]]", …]`. */
-export function parseKyvernoMessage(message: string, separator: string): { path: string; list?: string; index?: number }[] {
+/**
+ * Facts from one Kyverno message: `<prefix> :: ["<path>[@<list>[<i>]]", …]`, where a last entry
+ * `"<n> more"` counts the facts left out to keep the message within Kubernetes' 5 KiB.
+ */
+export function parseKyvernoMessage(message: string, separator: string): { path: string; list?: string; index?: number }[] & { omitted?: number } {
   const at = message.lastIndexOf(`${separator}[`);
   if (at < 0) throw new Error(`kyverno message without facts: ${message}`);
   const entries = JSON.parse(message.slice(at + separator.length)) as string[];
-  return entries.map((entry) => {
+  const more = /^(\d+) more$/.exec(entries.at(-1) ?? '');
+  if (more) entries.pop();
+  const facts = entries.map((entry) => {
     const m = /^(.*)@(containers|initContainers|ephemeralContainers)\[(\d+)\]$/.exec(entry);
     const raw = m ? m[1]! : entry;
     const path = raw.replace(/^object\./, '');
     return m ? { path, list: m[2]!, index: Number(m[3]) } : { path };
   });
+  return more ? Object.assign(facts, { omitted: Number(more[1]) }) : facts;
 }
 
 export interface KyvernoRuleInfo {
@@ -126,7 +132,8 @@ export async function kyvernoApplyBatch(
       if (r.result === 'error') throw new Error(`kyverno rule ${r.rule} errored on case ${i}: ${r.message}`);
       const rule = decode(r.rule);
       if (!rule) throw new Error(`kyverno reported an unknown rule ${r.rule}`);
-      for (const f of parseKyvernoMessage(r.message ?? '', rule.separator)) {
+      const facts = parseKyvernoMessage(r.message ?? '', rule.separator);
+      for (const f of facts) {
         out[i]!.push({
           rule: rule.ruleId,
           action: rule.action,
@@ -134,6 +141,9 @@ export async function kyvernoApplyBatch(
           ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}),
         });
       }
+      // Facts the message had no room for: a marker no expectation matches, so a comparison
+      // shows them as a difference instead of silently passing on the listed ones.
+      if (facts.omitted) out[i]!.push({ rule: rule.ruleId, action: rule.action, path: `(${facts.omitted} more)` });
     }
     return out;
   } finally {

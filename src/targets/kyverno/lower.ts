@@ -52,6 +52,9 @@ export interface KyvernoTemplateInput {
 }
 
 export const MESSAGE_SEPARATOR = ' :: ';
+/** Facts listed per Kyverno message; beyond them the message ends with `"<n> more"`. */
+export const MESSAGE_MAX_FACTS = 10;
+const FACTS_VARIABLE = 'facts';
 /** Kyverno rule names are at most 63 characters, and the longest kind prefix is `cronjob-`. */
 export const MAX_RULE_NAME = 63 - 'cronjob-'.length;
 
@@ -109,8 +112,13 @@ const jsonQuoted = (s: string) =>
  */
 function messageExpression(ruleId: string, parts: readonly { variable: string; message: string }[]): string {
   const messages = `[${parts.map((p) => `size(variables.${p.variable}) > 0 ? ${celString(kyvernoMessage(p.message))} : ''`).join(', ')}].filter(m, m != '').join('; ')`;
-  const entries = parts.map((p) => `variables.${p.variable}`).join(' + ');
-  return `${celString(`${ruleId}: `)} + ${messages} + ${celString(MESSAGE_SEPARATOR)} + '[' + (${entries}).map(s, ${jsonQuoted('s')}).join(',') + ']'`;
+  const facts = `variables.${FACTS_VARIABLE}`;
+  // Past MESSAGE_MAX_FACTS entries the message would outgrow Kubernetes' 5 KiB (and lose every
+  // fact): the first ones are listed by index (base CEL has no list slicing) and the rest counted.
+  const first = `[${Array.from({ length: MESSAGE_MAX_FACTS }, (_, i) => `${facts}[${i}]`).join(', ')}]`;
+  const listed = `(size(${facts}) <= ${MESSAGE_MAX_FACTS} ? ${facts} : ${first}).map(s, ${jsonQuoted('s')}).join(',')`;
+  const more = `(size(${facts}) > ${MESSAGE_MAX_FACTS} ? ',"' + string(size(${facts}) - ${MESSAGE_MAX_FACTS}) + ' more"' : '')`;
+  return `${celString(`${ruleId}: `)} + ${messages} + ${celString(MESSAGE_SEPARATOR)} + '[' + ${listed} + ${more} + ']'`;
 }
 
 function scopeExpression(shape: KindShape, selector: Readonly<Record<string, string>>): string {
@@ -168,6 +176,8 @@ function ruleFor(
     variables: [
       ...baseVariables(group.shape, checks.some((c) => usesContainers(c.violations))),
       ...checks.map((c) => ({ name: c.variable, expression: c.violations })),
+      // Read only by the message, when the rule fails (variables are evaluated lazily).
+      { name: FACTS_VARIABLE, expression: checks.map((c) => `variables.${c.variable}`).join(' + ') },
     ],
     expression: checks.map((c) => `size(variables.${c.variable}) == 0`).join(' && '),
     messageExpression: messageExpression(ruleId, checks),

@@ -1,0 +1,81 @@
+// Pods with many offending containers, through every engine (issue 5, input limits). By
+// ECI-RULES.md, SYS_TIME is not on ECI-CTR-001's allowlist: each container is one deny.
+// - 50 containers: every engine reports the 50 facts (Kyverno lists 10 and counts the rest,
+//   because Kubernetes caps a messageExpression at 5 KiB and would otherwise drop them all).
+// - 5,000 containers: OPA WASM and opa report all 5,000. Kyverno's CEL runtime cost limit stops
+//   the expression; the rule then fails, which blocks admission under Enforce (the README's
+//   verification section says so per engine). The test pins that verdict and its reason.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import { parse } from 'yaml';
+import * as assert from 'uvu/assert';
+import type { Fixture } from '../../src/fixtures/corpus.ts';
+import { MESSAGE_MAX_FACTS } from '../../src/targets/kyverno/lower.ts';
+import { compiled } from '../harness/compiled.ts';
+import { engine } from '../harness/engines.ts';
+import { runMatrix } from '../harness/matrix.ts';
+
+const c = await compiled('eci');
+
+function widePod(n: number): Fixture {
+  return {
+    file: '(generated)',
+    name: `pod with ${n} containers adding SYS_TIME`,
+    description: 'generated',
+    input: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `wide-${n}`, namespace: 'team-a', labels: { 'alibabacloud.com/eci': 'true' } },
+      spec: { containers: Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'nginx', securityContext: { capabilities: { add: ['SYS_TIME'] } } })) },
+    },
+    expect: [],
+  };
+}
+
+const expected = (n: number) =>
+  Array.from({ length: n }, (_, i) => `ECI-CTR-001 deny containers c${i} spec.containers[${i}].securityContext.capabilities.add[0]`).sort();
+
+test('50 offending containers: OPA WASM and opa report all 50; Kyverno lists 10 of them and counts the other 40', async () => {
+  const [row] = await runMatrix(c, [widePod(50)], ['opa-wasm', 'opa', 'kyverno']);
+  const show = (fs: readonly { rule: string; action: string; list?: string; container?: string; path?: string }[]) =>
+    fs.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
+  assert.equal(show(row!.results['opa-wasm']!), expected(50));
+  assert.equal(show(row!.results['opa']!), expected(50));
+  const k = show(row!.results['kyverno']!);
+  assert.is(k.length, MESSAGE_MAX_FACTS + 1);
+  assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - MESSAGE_MAX_FACTS} more)`), k.join('\n'));
+  const listed = k.filter((f) => !f.includes('more)'));
+  assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
+});
+
+test('5,000 offending containers: OPA WASM and opa report all 5,000; Kyverno fails the Enforce rule on its cost limit', async () => {
+  const [row] = await runMatrix(c, [widePod(5000)], ['opa-wasm', 'opa']);
+  assert.is(row!.results['opa-wasm']!.length, 5000);
+  assert.is(row!.results['opa']!.length, 5000);
+  assert.ok(row!.results['opa-wasm']!.every((f) => f.rule === 'ECI-CTR-001' && f.action === 'deny'));
+
+  // The matrix's Kyverno leg requires facts; here the report is read directly.
+  const work = mkdtempSync(join(tmpdir(), 'eci-wide-'));
+  try {
+    const policy = String(c.files.get('kyverno/clusterpolicy.yaml'));
+    writeFileSync(join(work, 'policy.yaml'), policy);
+    writeFileSync(join(work, 'pod.json'), JSON.stringify(widePod(5000).input));
+    const stdout = await new Promise<string>((done) =>
+      execFile(engine('kyverno'), ['apply', join(work, 'policy.yaml'), '--resource', join(work, 'pod.json'), '--policy-report', '--output-format', 'json', '--remove-color'], { maxBuffer: 64 << 20 }, (_e, out) => done(out)),
+    );
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: { rule: string; result: string; message?: string }[] };
+    const failed = report.results.filter((r) => r.result !== 'pass' && r.result !== 'skip');
+    assert.equal(failed.map((r) => [r.rule, r.result]), [['eci-ctr-001', 'fail']]);
+    assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
+    const rules = (parse(policy) as { spec: { rules: { name: string; validate: { failureAction: string } }[] } }).spec.rules;
+    assert.is(rules.find((r) => r.name === 'eci-ctr-001')?.validate.failureAction, 'Enforce', 'the rule that fails is an Enforce rule: admission is blocked');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
