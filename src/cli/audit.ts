@@ -8,17 +8,20 @@ import { loadBundleDir } from '../eval/wasm.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { DEFAULT_LIMITS } from '../manifests/read.ts';
 import type { RuleReference } from '../targets/reference/lower.ts';
+import { COMPILER_VERSION } from '../emit/build.ts';
 import { formatJson } from './formats/json.ts';
+import { formatJunit } from './formats/junit.ts';
+import { formatSarif } from './formats/sarif.ts';
 import { formatTable } from './formats/table.ts';
 import { usageError } from './usage.ts';
 
-export const AUDIT_USAGE = `Usage: eci-policy audit <file|folder|->... [--format table|json] [--rule-set <name>] [--bundle <dir>] [--max-bytes <n>]
+export const AUDIT_USAGE = `Usage: eci-policy audit <file|folder|->... [--format table|json|junit|sarif] [--rule-set <name>] [--bundle <dir>] [--max-bytes <n>]
 
 Evaluates Kubernetes manifests with a compiled policy bundle (OPA WASM): multi-document YAML,
 JSON, List exports (kubectl get pods -A -o yaml) and Helm-rendered output. Folders are read
 recursively (*.yaml, *.yml, *.json); '-' reads stdin.
 
-  --format <f>      table (default) or json
+  --format <f>      table (default), json, junit (JUnit XML) or sarif (SARIF 2.1.0)
   --rule-set <name> use generated/<name>/bundle (default: the only rule set in generated/)
   --bundle <dir>    use this bundle folder (policy.wasm, data.json, .manifest)
   --max-bytes <n>   refuse input files larger than this (default ${DEFAULT_LIMITS.maxFileBytes})
@@ -36,7 +39,7 @@ function bundleFor(ruleSet: string | undefined): string {
   usageError(AUDIT_USAGE, sets.length ? `several rule sets in generated/ (${sets.join(', ')}): choose one with --rule-set` : 'no bundle in generated/: run npm run build-policies, or pass --bundle');
 }
 
-const FORMATS = ['table', 'json'] as const;
+const FORMATS = ['table', 'json', 'junit', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function auditCommand(argv: string[]): Promise<number> {
@@ -94,6 +97,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const format = values.format as Format;
   // The table lists them itself; machine formats keep stdout parseable and say it on stderr too.
   if (format !== 'table') for (const e of report.errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
-  process.stdout.write(format === 'json' ? formatJson(report) : formatTable(report, reference));
+  const formatted =
+    format === 'json' ? formatJson(report)
+    : format === 'junit' ? formatJunit(report)
+    : format === 'sarif' ? formatSarif(report, reference, COMPILER_VERSION)
+    : formatTable(report, reference);
+  process.stdout.write(formatted);
   return auditExitCode(report);
 }

@@ -175,11 +175,12 @@ export function* readManifests(bytes: Uint8Array, file: string, limits: Manifest
     index++;
     const document = index;
     const start = position(doc.contents?.range?.[0] ?? doc.range[0]);
-    if (doc.errors.length) {
-      for (const e of doc.errors) {
-        const code = e.code === 'RESOURCE_EXHAUSTION' ? 'input-too-deep' : 'input-yaml';
-        yield error(code, `document ${document}: ${e.message.split('\n')[0]}; this document was not checked`, position(e.pos[0]));
-      }
+    // One error per document: the parser's later errors are mostly consequences of the first.
+    const [first, ...more] = doc.errors;
+    if (first) {
+      const code = first.code === 'RESOURCE_EXHAUSTION' ? 'input-too-deep' : 'input-yaml';
+      const also = more.length ? ` (and ${more.length} more error${more.length === 1 ? '' : 's'})` : '';
+      yield error(code, `document ${document}: ${first.message.split('\n')[0]}${also}; this document was not checked`, position(first.pos[0]));
       return;
     }
     let value: unknown;
