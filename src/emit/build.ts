@@ -8,7 +8,7 @@ import { tsImport } from 'tsx/esm/api';
 import { fixtureParams, loadFixtures, type Fixture } from '../fixtures/corpus.ts';
 import type { Diagnostic, Result } from '../ir/diagnostics.ts';
 import { DiagnosticsError, fail, ok } from '../ir/diagnostics.ts';
-import { parseParams } from '../ir/params.ts';
+import { defaultParamValues, parseParams, validateParamValues } from '../ir/params.ts';
 import type { ParamValues, RuleSet } from '../ir/types.ts';
 import { validateRuleSet } from '../ir/validate.ts';
 import { targets } from '../targets/index.ts';
@@ -112,6 +112,7 @@ const stages: readonly Stage[] = [
         ctx.ruleSet = r.value;
         return [];
       }
+      if (!ctx.source.specFile) return [...r.errors];
       const text = readFileSync(ctx.source.specFile, 'utf8');
       return r.errors.map((d) => {
         const line = lineOfRule(text, ctx.irInput, d.path);
@@ -236,6 +237,49 @@ export function readTree(dir: string): FileTree {
   };
   walk(dir);
   return out;
+}
+
+/** What `compile` takes: a DSL builder (`ruleSet(...)`) or the IR it produces. */
+export type RuleSetInput = { toIR(): unknown } | RuleSet;
+
+export interface CompileInMemoryOptions extends CompileOptions {
+  /** Parameter values, merged over the defaults (approve nothing, select every pod). */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The library entry point: compiles a rule set held in memory (no spec file, no fixtures) to
+ * every target, and the WASM bundle when opa is found. Nothing is written.
+ */
+export async function compile(input: RuleSetInput, opts: CompileInMemoryOptions = {}): Promise<Result<CompiledRuleSet>> {
+  const irInput = typeof (input as { toIR?: unknown }).toIR === 'function' ? (input as { toIR(): unknown }).toIR() : input;
+  const ctx: Context = {
+    source: { specFile: '', paramsFile: '' },
+    display: { spec: '(in memory)', params: '(params)' },
+    opa: opts.opa === null ? undefined : (opts.opa ?? findEngine('opa')),
+    cwd: opts.cwd ?? process.cwd(),
+    irInput,
+    fixtures: [],
+    files: new Map(),
+    skipped: [],
+  };
+  const inMemory: Stage[] = [
+    {
+      name: 'params',
+      run: (c) => {
+        const r = validateParamValues(c.ruleSet!, { ...defaultParamValues(c.ruleSet!), ...opts.params }, c.display.params);
+        if (!r.ok) return [...r.errors];
+        c.params = r.value;
+        return [];
+      },
+    },
+  ];
+  const plan = stages.flatMap((s) => (s.name === 'load-spec' || s.name === 'load-fixtures' ? [] : s.name === 'load-params' ? inMemory : [s]));
+  for (const stage of plan) {
+    const errors = await stage.run(ctx);
+    if (errors.length) return fail(errors);
+  }
+  return ok({ ruleSet: ctx.ruleSet!, params: ctx.params!, files: ctx.files, skipped: ctx.skipped });
 }
 
 export async function compileOrThrow(source: RuleSetSource, opts: CompileOptions = {}): Promise<CompiledRuleSet> {

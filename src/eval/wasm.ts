@@ -50,3 +50,10 @@ export async function loadBundleDir(bundleDir: string, packageName: string): Pro
   const data = JSON.parse(readFileSync(join(bundleDir, 'data.json'), 'utf8')) as Record<string, { params: unknown }>;
   return loadWasmPolicy(wasm, packageName, data[packageName]?.params);
 }
+
+/** The WASM policy of a compiled rule set (from `compile`), with its parameters. */
+export async function policyOf(compiled: { readonly ruleSet: { readonly name: string }; readonly params: unknown; readonly files: ReadonlyMap<string, string | Uint8Array> }): Promise<WasmPolicy> {
+  const wasm = compiled.files.get('bundle/policy.wasm');
+  if (!(wasm instanceof Uint8Array)) throw new Error(`${compiled.ruleSet.name}: no WASM bundle was compiled (is opa installed?)`);
+  return loadWasmPolicy(wasm, compiled.ruleSet.name, compiled.params);
+}

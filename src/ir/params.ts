@@ -359,3 +359,12 @@ function semanticProblems(rs: RuleSet, v: ParamValues): Problem[] {
   }
   return problems;
 }
+
+/** Parameters that approve nothing and select every pod: the starting point for a library caller. */
+export function defaultParamValues(rs: RuleSet): ParamValues {
+  const values: Record<string, unknown> = { actions: {} };
+  for (const p of rs.params) {
+    values[p.name] = p.type.kind === 'stringList' ? [] : p.type.kind === 'namespaceApproval' ? false : { matchLabels: {} };
+  }
+  return values as ParamValues;
+}

@@ -215,6 +215,14 @@ test('table output groups by resource with rule, container, path, value, line an
   assert.match(run.stdout, /1 resource checked in 1 file: 1 with violations \(2 deny, 0 warn\)/);
 });
 
+test('table output shows control characters from manifests escaped, never raw (no terminal escapes)', async () => {
+  const f = file('ansi.yaml', pod('\u001b[2Jevil', '{privileged: true}').replace("name: \u001b[2Jevil", 'name: "\\e[2Jevil"'));
+  const run = await runCli(['audit', f]);
+  assert.is(run.code, 1, run.stdout + run.stderr);
+  assert.not.ok(run.stdout.includes('\u001b'), 'no raw ESC in the table');
+  assert.ok(run.stdout.includes('Pod team-a/\\u001b[2Jevil'), run.stdout);
+});
+
 test('bad usage and unreadable inputs exit 2 with a message', async () => {
   const none = await runCli(['audit']);
   assert.is(none.code, 2);

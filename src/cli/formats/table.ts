@@ -4,6 +4,10 @@
 import type { AuditReport, LocatedViolation } from '../../eval/audit.ts';
 import type { RuleReference } from '../../targets/reference/lower.ts';
 
+// Text from manifests reaches a terminal: control characters (an ANSI escape in a pod name)
+// are shown as \uXXXX, never sent raw.
+const visible = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function where(v: LocatedViolation): string {
   return v.list ? `${v.list}/${v.container ?? ''}` : 'pod';
 }
@@ -24,18 +28,18 @@ export function formatTable(report: AuditReport, reference?: RuleReference): str
     if (!r.violations.length) continue;
     flagged++;
     const id = `${r.kind || '(no kind)'} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '(no name)'}`;
-    out.push(`${r.file}:${r.position.line}  ${id}`);
+    out.push(visible(`${r.file}:${r.position.line}  ${id}`));
     for (const v of r.violations) {
       if (v.action === 'deny') deny++;
       else warn++;
-      out.push(`  ${v.action.toUpperCase().padEnd(4)}  ${v.rule}  ${where(v)}  line ${v.line}  ${v.path}${shown(v.value)}`);
-      out.push(`        ${v.message.replace(/[\r\n]+/g, ' ')}`);
+      out.push(visible(`  ${v.action.toUpperCase().padEnd(4)}  ${v.rule}  ${where(v)}  line ${v.line}  ${v.path}${shown(v.value)}`));
+      out.push(visible(`        ${v.message.replace(/[\r\n]+/g, ' ')}`));
       const hint = fix.get(v.rule);
       if (hint) out.push(`        fix: ${hint.replace(/[\r\n]+/g, ' ')}`);
     }
     out.push('');
   }
-  for (const e of report.errors) out.push(`ERROR ${e.file ?? ''}${e.line !== undefined ? `:${e.line}` : ''}  ${e.code}: ${e.message}`);
+  for (const e of report.errors) out.push(visible(`ERROR ${e.file ?? ''}${e.line !== undefined ? `:${e.line}` : ''}  ${e.code}: ${e.message}`));
   if (report.errors.length) out.push('');
   out.push(
     `${report.resources.length} resource${report.resources.length === 1 ? '' : 's'} checked in ${report.files.length} file${report.files.length === 1 ? '' : 's'}: ` +
