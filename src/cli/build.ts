@@ -88,8 +88,33 @@ function diffTrees(current: ReadonlyMap<string, string | Uint8Array>, fresh: Rea
     const b = fresh.get(rel);
     if (a === undefined) out.push(`missing  ${rel}`);
     else if (b === undefined) out.push(`extra    ${rel}`);
-    else if (!bytes(a).equals(bytes(b))) out.push(`differs  ${rel}`);
+    else if (!bytes(a).equals(bytes(b))) out.push(`differs  ${rel}`, ...changedLines(bytes(a), bytes(b)).map((l) => `    ${l}`));
   }
   return out;
+}
+
+const SHOWN_LINES = 12;
+
+/**
+ * The first changed region of a text file, as a fresh build would change it (`-` committed,
+ * `+` fresh): the lines between the common prefix and suffix, at most SHOWN_LINES of each.
+ */
+export function changedLines(committed: Buffer, fresh: Buffer): string[] {
+  if (committed.includes(0) || fresh.includes(0)) return [`(binary: ${committed.length} bytes committed, ${fresh.length} bytes fresh)`];
+  const a = committed.toString('utf8').split('\n');
+  const b = fresh.toString('utf8').split('\n');
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const side = (lines: string[], mark: string) => [
+    ...lines.slice(0, SHOWN_LINES).map((l) => `${mark} ${l.length > 160 ? `${l.slice(0, 157)}...` : l}`),
+    ...(lines.length > SHOWN_LINES ? [`${mark} ... ${lines.length - SHOWN_LINES} more lines`] : []),
+  ];
+  return [`@@ line ${start + 1} @@`, ...side(a.slice(start, endA), '-'), ...side(b.slice(start, endB), '+')];
 }
 

@@ -187,6 +187,8 @@ test('(d) --check: exit 0 right after a build, exit 1 naming the one edited file
     .filter((m) => m !== null)
     .map((m) => [m[1], m[2]]);
   assert.equal(listed, [['differs', 'rego/policy.rego']], show(stale));
+  // A readable diff: where, and the hand-written lines a fresh build drops.
+  assert.match(stale.stderr, /differs {2}rego\/policy\.rego\n +@@ line \d+ @@\n(?: +[-+].*\n)*? +- # edited by hand\n/, show(stale));
   // --check never writes: only the hand edit differs from the build.
   assert.equal(snapshotDiff(unchanged, afterStale), ['eci/rego/policy.rego']);
 });
