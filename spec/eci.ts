@@ -111,6 +111,8 @@ const pod001 = rule({
   action: 'deny',
   level: 'pod',
   fix: 'Remove the sysctl, or request it as a host sysctl through a ticket (annotation k8s.aliyun.com/eci-host-sysctls).',
+  rationale:
+    'ECI lets a pod set only namespaced sysctls, which affect just its own network or IPC namespace; any other kernel parameter is host-level, and setting it wrongly can destabilise the operating system (seed 000, "Supported sysctl parameters"; net.ipv4.tcp_syncookies is excepted there). Names are compared as the runtime writes them, so a slash or mixed spelling cannot slip past the list (ECI-RULES.md ECI-POD-001).',
 })
   .typed('sysctls-type', pod.field('securityContext', 'sysctls'), 'array', 'securityContext.sysctls must be a list')
   .typed('sysctl-entry-type', sysctls, 'object', 'each sysctl must be an object with name and value')
@@ -158,10 +160,12 @@ const pod002 = rule({
   id: 'ECI-POD-002',
   title: 'vm.min_free_kbytes at most 20% of pod memory',
   description:
-    'vm.min_free_kbytes, when set, is a non-negative integer (KiB) with value × 1024 ≤ 20% of the pod memory: the eci-use-specs annotation when it is one <cpu>-<mem>Gi, else the sum of the containers\' memory limits (requests where no limit).',
+    "vm.min_free_kbytes, when set, is a non-negative integer (KiB) with value × 1024 ≤ 20% of the pod memory: the eci-use-specs annotation when it is one <cpu>-<mem>Gi, else the sum of the containers' memory limits (requests where no limit).",
   action: 'deny',
   level: 'pod',
   fix: 'Lower vm.min_free_kbytes to at most 20% of the pod memory, or give the containers memory limits.',
+  rationale:
+    `The kernel keeps vm.min_free_kbytes of memory free for itself, and ECI asks for "no more than 20% of total memory" (seed 000, "Supported sysctl parameters"); a larger reserve leaves the pod's own processes short. The memory basis is what admission can see (the eci-use-specs annotation, else the containers' memory), so without one the limit cannot be verified and this is a warning (ECI-RULES.md ECI-POD-002).`,
 })
   .check(
     'value-not-integer',
@@ -223,6 +227,8 @@ const pod003 = rule({
   action: 'deny',
   level: 'pod',
   fix: 'Request the host sysctl through a ticket and add its name to approvedHostSysctls once approved.',
+  rationale:
+    'Sysctls beyond the namespaced list are host-level: ECI applies them only after Alibaba Cloud approves a ticket, through the k8s.aliyun.com/eci-host-sysctls annotation (seed 000, "To modify host-level sysctl parameters beyond the list above, submit a ticket"). approvedHostSysctls records the approved names, so an unapproved name, or an annotation that cannot be read, is refused at admission (ECI-RULES.md ECI-POD-003).',
 })
   .check(
     'annotation-malformed',
@@ -248,6 +254,8 @@ const pod004 = rule({
   action: 'warn',
   level: 'pod',
   fix: 'Move the setting to each container securityContext where ECI supports it, or remove it.',
+  rationale:
+    'ECI supports only sysctls and runAsUser in the pod security context (seed 000, the table of security-context levels). Other fields, such as fsGroup or runAsNonRoot, are accepted by the API server but not honoured, so the pod would run with other settings than its manifest says; a warning, since it still runs (ECI-RULES.md ECI-POD-004).',
 })
   .typed('security-context-type', pod.field('securityContext'), 'object', 'pod securityContext must be an object')
   .check(
@@ -261,10 +269,12 @@ const ctr001 = rule({
   id: 'ECI-CTR-001',
   title: 'Only capabilities that ECI allows',
   description:
-    'Every capabilities.add entry, upper-cased, is on ECI\'s allowlist; SYS_RAWIO only where sysRawioApproved allows it. A CAP_ prefix and ALL are violations.',
+    "Every capabilities.add entry, upper-cased, is on ECI's allowlist; SYS_RAWIO only where sysRawioApproved allows it. A CAP_ prefix and ALL are violations.",
   action: 'deny',
   level: 'container',
   fix: 'Remove the capability; write names without CAP_; SYS_RAWIO needs a ticket.',
+  rationale:
+    'ECI grants only the listed Linux capabilities through capabilities.add, and SYS_RAWIO only by ticket (seed 000, "Configurable capabilities"). Kubernetes writes capability names without the CAP_ prefix (seed 004: CAP_SYS_TIME is added as SYS_TIME) and runtimes upper-case them, so a CAP_ name or ALL is either a mistake or a way around the allowlist (ECI-RULES.md ECI-CTR-001).',
 })
   .typed('capabilities-type', container.field('securityContext', 'capabilities'), 'object', 'capabilities must be an object')
   .typed('add-type', container.field('securityContext', 'capabilities', 'add'), 'array', 'capabilities.add must be a list')
@@ -305,6 +315,8 @@ const ctr002 = rule({
   action: 'deny',
   level: 'container',
   fix: 'Remove privileged: true, or request privileged mode through a ticket (privilegedApproved).',
+  rationale:
+    'A privileged container runs with the privileges of a host process; on ECI privileged mode is in internal preview and enabled by ticket only (seed 000, container security context: privileged). privilegedApproved records the namespaces with an approved ticket (ECI-RULES.md ECI-CTR-002).',
 })
   .typed('privileged-type', container.field('securityContext', 'privileged'), 'boolean', 'privileged must be a boolean')
   .check(
@@ -321,6 +333,8 @@ const ctr003 = rule({
   action: 'deny',
   level: 'container',
   fix: 'Set runAsUser to a non-zero UID, or drop runAsNonRoot.',
+  rationale:
+    `kubelet refuses to start a container whose effective runAsNonRoot is true and whose effective runAsUser is 0 ("container's runAsUser breaks non-root policy", verifyRunAsNonRoot; container fields override the pod's, DetermineEffectiveSecurityContext: seed 004). The combination is visible at admission; admitted, the pod would never start (CreateContainerConfigError, seed 004; ECI-RULES.md ECI-CTR-003).`,
 })
   .typed('run-as-non-root-type-pod', pod.field('securityContext', 'runAsNonRoot'), 'boolean', 'runAsNonRoot must be a boolean')
   .typed('run-as-non-root-type', container.field('securityContext', 'runAsNonRoot'), 'boolean', 'runAsNonRoot must be a boolean')
@@ -338,6 +352,8 @@ const ctr004 = rule({
   action: 'warn',
   level: 'container',
   fix: 'Set runAsUser to a non-zero UID so the check does not depend on the image.',
+  rationale:
+    "With runAsNonRoot true and no runAsUser, kubelet checks the image's user when the container starts and refuses root or a non-numeric user (seed 004, verifyRunAsNonRoot). Admission cannot see the image, so the pod may be admitted and then fail to start: a warning (ECI-RULES.md ECI-CTR-004).",
 }).check(
   'image-user',
   container.effective('runAsNonRoot'),
@@ -376,6 +392,7 @@ const ctr005 = idRangeChecks(
     action: 'deny',
     level: 'container',
     fix: `Use an integer UID/GID between 0 and ${MAX_ID}.`,
+    rationale: `runAsUser and runAsGroup are the UID and GID the container's processes run as (seed 000, container security context; seed 004, discretionary access control by UID and GID). A value that is not an integer in 0..${MAX_ID} is not an ID the container can run as, so it is refused at admission rather than left to the API server or the runtime (ECI-RULES.md ECI-CTR-005).`,
   }),
 );
 
@@ -386,6 +403,8 @@ const ctr006 = rule({
   action: 'deny',
   level: 'container',
   fix: 'Remove procMount or set it to Default.',
+  rationale:
+    'ECI fixes allowedProcMountTypes at DefaultProcMount, and it cannot be changed (seed 000, fixed defaults). kubelet turns procMount into the masked and read-only /proc paths of the container (seed 004), so another procMount (Unmasked) asks for a /proc that ECI does not provide (ECI-RULES.md ECI-CTR-006).',
 })
   .typed('proc-mount-type', container.field('securityContext', 'procMount'), 'string', 'procMount must be a string')
   .check(
@@ -402,6 +421,8 @@ const ctr007 = rule({
   action: 'warn',
   level: 'container',
   fix: 'Remove readOnlyRootFilesystem: false and write to a volume instead.',
+  rationale:
+    "ECI's root filesystem is always read-only (seed 000, fixed defaults: readOnlyRootFilesystem true). readOnlyRootFilesystem: false is not honoured, so a container that expects to write to its root filesystem will fail at run time; a warning, since the pod still runs (ECI-RULES.md ECI-CTR-007).",
 })
   .typed('read-only-type', container.field('securityContext', 'readOnlyRootFilesystem'), 'boolean', 'readOnlyRootFilesystem must be a boolean')
   .check(
@@ -418,6 +439,8 @@ const ctr008 = rule({
   action: 'warn',
   level: 'container',
   fix: 'Remove the field; ECI ignores it.',
+  rationale:
+    'ECI supports only runAsUser, runAsGroup, runAsNonRoot, privileged and capabilities in a container security context, with procMount and readOnlyRootFilesystem fixed (seed 000). Other fields, such as allowPrivilegeEscalation or seccompProfile, are not honoured, so the container runs without the setting its manifest asks for; a warning (ECI-RULES.md ECI-CTR-008).',
 })
   .typed('security-context-type', container.field('securityContext'), 'object', 'container securityContext must be an object')
   .check(
@@ -431,7 +454,12 @@ export default ruleSet({
   name: 'eci',
   title: 'Alibaba Cloud ECI pod security context',
   version: '0.1.0',
-  inputRule: { id: 'ECI-INPUT-001', title: 'Resource can be read as a pod or pod controller' },
+  inputRule: {
+    id: 'ECI-INPUT-001',
+    title: 'Resource can be read as a pod or pod controller',
+    rationale:
+      'A policy that passes what it cannot read lets malformed manifests through: the catalogue requires failing closed, and an unknown kind or a document that is not an object is reported, not ignored (ECI-RULES.md, "Malformed input fails closed").',
+  },
   selector: param.labelSelector('selector', 'Pods (or pod templates) whose labels match run on ECI and are checked.'),
 })
   .param(param.stringList('approvedHostSysctls', 'Host-level sysctl names approved by ticket (ECI-POD-003).'))

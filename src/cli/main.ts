@@ -3,6 +3,8 @@
 
 import { auditCommand, AUDIT_USAGE } from './audit.ts';
 import { build, BUILD_USAGE } from './build.ts';
+import { docsCommand, DOCS_USAGE } from './docs.ts';
+import { explainCommand, EXPLAIN_USAGE } from './explain.ts';
 import { usageError } from './usage.ts';
 
 const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --help for each)
@@ -10,14 +12,21 @@ const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --h
 Commands:
   build   compile the rule sets in spec/ to generated/<rule-set>/ (Rego, WASM bundle, Kyverno)
   audit   evaluate Kubernetes manifests with a compiled bundle
+  docs    write the rule reference (generated/POLICIES.md)
+  explain print one rule of the reference: eci-policy explain ECI-CTR-001
 
-Exit codes: 0 ok, 1 policy violations (audit) or stale output (build --check), 2 usage or input error.
+Exit codes: 0 ok, 1 policy violations (audit) or stale output (build --check, docs --check),
+2 usage or input error.
 
 ${BUILD_USAGE}
 
-${AUDIT_USAGE}`;
+${AUDIT_USAGE}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand };
+${DOCS_USAGE}
+
+${EXPLAIN_USAGE}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand, docs: docsCommand, explain: explainCommand };
 
 const [command, ...rest] = process.argv.slice(2);
 if (!command || command === '--help' || command === '-h') {

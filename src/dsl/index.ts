@@ -147,6 +147,8 @@ export interface RuleHead {
   readonly action: Action;
   readonly level: 'pod' | 'container';
   readonly fix: string;
+  /** Why the rule exists, citing its source (catalogue section, seed document). */
+  readonly rationale?: string;
 }
 
 export interface CheckOptions {
@@ -190,7 +192,7 @@ export interface RuleSetHead {
   readonly name: string;
   readonly title: string;
   readonly version: string;
-  readonly inputRule: { readonly id: string; readonly title: string };
+  readonly inputRule: { readonly id: string; readonly title: string; readonly rationale?: string };
   readonly selector: Param;
   readonly podControllers?: readonly PodController[];
 }

@@ -58,3 +58,26 @@ export function writeTreeAtomically(dest: string, files: FileTree): void {
     throw e;
   }
 }
+
+/**
+ * One file written whole or not at all: written beside it under a temporary name, then renamed
+ * over it. Temporary files of writers that no longer run are removed first.
+ */
+export function writeFileAtomically(file: string, content: string | Uint8Array): void {
+  const parent = dirname(file);
+  mkdirSync(parent, { recursive: true });
+  const prefix = `.${basename(file)}.tmp-`;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(parent, entry), { force: true });
+  }
+  const temp = join(parent, `${prefix}${process.pid}`);
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, file);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
+}

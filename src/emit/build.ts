@@ -51,6 +51,8 @@ interface Context {
   irInput?: unknown;
   ruleSet?: RuleSet;
   params?: ParamValues;
+  /** test/fixtures/<rule-set>/ beside the spec folder. */
+  fixturesDir?: string;
   fixtures: Fixture[];
   files: Map<string, string | Uint8Array>;
   skipped: string[];
@@ -82,7 +84,8 @@ function lineOfRule(specText: string, ir: unknown, diagnosticPath: string | unde
   return undefined;
 }
 
-const stages: readonly Stage[] = [
+/** The stages reading a rule set: spec, IR, parameters and fixtures (`loadRuleSet` stops here). */
+const loadStages: readonly Stage[] = [
   {
     name: 'load-spec',
     run: async (ctx) => {
@@ -137,6 +140,7 @@ const stages: readonly Stage[] = [
     name: 'load-fixtures',
     run: (ctx) => {
       const root = join(dirname(ctx.source.specFile), '..', 'test', 'fixtures');
+      ctx.fixturesDir = join(root, ctx.ruleSet!.name);
       try {
         ctx.fixtures = loadFixtures(ctx.ruleSet!.name, root);
         for (const f of ctx.fixtures) fixtureParams(ctx.ruleSet!, ctx.params!, f);
@@ -147,6 +151,10 @@ const stages: readonly Stage[] = [
       }
     },
   },
+];
+
+const stages: readonly Stage[] = [
+  ...loadStages,
   {
     name: 'emit-targets',
     run: (ctx) => {
@@ -194,7 +202,7 @@ export interface CompileOptions {
   readonly cwd?: string;
 }
 
-export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions = {}): Promise<Result<CompiledRuleSet>> {
+async function runStages(source: RuleSetSource, opts: CompileOptions, which: readonly Stage[]): Promise<Result<Context>> {
   const cwd = opts.cwd ?? process.cwd();
   const ctx: Context = {
     source,
@@ -205,11 +213,38 @@ export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions
     files: new Map(),
     skipped: [],
   };
-  for (const stage of stages) {
+  for (const stage of which) {
     const errors = await stage.run(ctx);
     if (errors.length) return fail(errors);
   }
+  return ok(ctx);
+}
+
+export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions = {}): Promise<Result<CompiledRuleSet>> {
+  const r = await runStages(source, opts, stages);
+  if (!r.ok) return r;
+  const ctx = r.value;
   return ok({ ruleSet: ctx.ruleSet!, params: ctx.params!, files: ctx.files, skipped: ctx.skipped });
+}
+
+export interface LoadedRuleSet {
+  readonly ruleSet: RuleSet;
+  readonly params: ParamValues;
+  readonly fixtures: readonly Fixture[];
+  /** The spec, parameter file and fixture folder, as diagnostics and generated headers name them. */
+  readonly display: { readonly spec: string; readonly params: string; readonly fixtures: string };
+}
+
+/**
+ * A rule set read and validated as the build reads it (spec, IR, parameters, fixtures), without
+ * emitting anything: what the reference docs are written from.
+ */
+export async function loadRuleSet(source: RuleSetSource, opts: Pick<CompileOptions, 'cwd'> = {}): Promise<Result<LoadedRuleSet>> {
+  const r = await runStages(source, { ...opts, opa: null }, loadStages);
+  if (!r.ok) return r;
+  const ctx = r.value;
+  const fixtures = relative(ctx.cwd, ctx.fixturesDir!) || ctx.fixturesDir!;
+  return ok({ ruleSet: ctx.ruleSet!, params: ctx.params!, fixtures: ctx.fixtures, display: { ...ctx.display, fixtures } });
 }
 
 /**

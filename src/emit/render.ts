@@ -12,6 +12,11 @@ import type { RegoTemplateInput } from '../targets/rego/lower.ts';
 import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
 import type { KyvernoTestsInput } from '../targets/kyverno/tests.ts';
 import type { RegoTestsInput } from '../targets/rego/tests.ts';
+import type { DocsTemplateInput } from '../targets/reference/docs.ts';
+import { mdCode, mdFence, mdText } from '../targets/reference/escape.ts';
+
+// The header partial (templates/partials/header.hbs) takes the comment prefix of the target
+// language as `comment`, and an optional `end` closing each line (Markdown: `<!--` and `-->`).
 
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
@@ -28,6 +33,7 @@ export interface TemplateInputs {
   'rego/policy_test.rego': RegoTestsInput;
   'kyverno/kyverno-test.yaml': KyvernoTestsInput;
   'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
+  'reference/POLICIES.md': DocsTemplateInput;
 }
 export type TemplateName = keyof TemplateInputs;
 
@@ -39,6 +45,12 @@ const helpers: Record<string, Handlebars.HelperDelegate> = {
   // Comments end at a line break; anything after one would become code.
   'one-line': (v: unknown) => String(v).replace(/[\r\n\u2028\u2029]+/g, ' '),
   'yaml-string': (v: unknown) => yamlString(String(v)),
+  // Markdown: text and code spans on one line, code-block fences, and anchors (rule IDs and
+  // rule-set names, lower-cased; anything else becomes `-`).
+  'md-text': (v: unknown) => mdText(String(v)),
+  'md-code': (v: unknown) => mdCode(String(v)),
+  'md-fence': (v: unknown) => mdFence(String(v)),
+  'md-anchor': (v: unknown) => String(v).toLowerCase().replace(/[^a-z0-9-]/g, '-'),
 };
 
 function engine(): typeof Handlebars {

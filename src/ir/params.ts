@@ -212,6 +212,19 @@ function subjectReads(s: Subject): Read[] {
   }
 }
 
+/** Every parameter read by a rule's checks (subjects and violation conditions), as read. */
+function ruleReads(rule: Rule): Read[] {
+  return rule.checks.flatMap((check) => [...subjectReads(check.subject), ...conditionReads(check.violation)]);
+}
+
+/**
+ * The parameters a rule reads, each once, in the order its checks first read them. Found by
+ * walking the IR, so a spec never has to name them twice (the reference docs list them).
+ */
+export function paramsReadBy(rule: Rule): string[] {
+  return [...new Set(ruleReads(rule).map((r) => r.param))];
+}
+
 interface Reader {
   readonly rule: Rule;
   readonly transform: Transform | undefined;
@@ -225,12 +238,11 @@ function readersOf(rs: RuleSet): ReadonlyMap<string, readonly Reader[]> {
   if (!readers) {
     const m = new Map<string, Reader[]>();
     for (const rule of rs.rules)
-      for (const check of rule.checks)
-        for (const read of [...subjectReads(check.subject), ...conditionReads(check.violation)]) {
-          const list = m.get(read.param) ?? [];
-          if (!list.some((r) => r.rule === rule && r.transform === read.transform)) list.push({ rule, transform: read.transform });
-          m.set(read.param, list);
-        }
+      for (const read of ruleReads(rule)) {
+        const list = m.get(read.param) ?? [];
+        if (!list.some((r) => r.rule === rule && r.transform === read.transform)) list.push({ rule, transform: read.transform });
+        m.set(read.param, list);
+      }
     readers = m;
     readersCache.set(rs, readers);
   }

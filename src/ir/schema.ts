@@ -37,7 +37,7 @@ export const ruleSetSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['id', 'title'],
-      properties: { id: { $ref: '#/$defs/ruleId' }, title: str },
+      properties: { id: { $ref: '#/$defs/ruleId' }, title: str, rationale: str },
     },
     selectorParam: str,
     podControllers: { type: 'array', uniqueItems: true, items: { enum: POD_CONTROLLERS } },
@@ -69,6 +69,7 @@ export const ruleSetSchema = {
         action: { enum: ['deny', 'warn'] },
         level: { enum: ['pod', 'container'] },
         fix: str,
+        rationale: str,
         checks: {
           type: 'array',
           minItems: 1,

@@ -147,6 +147,8 @@ export interface Rule {
   readonly action: Action;
   readonly level: 'pod' | 'container';
   readonly fix: string;
+  /** Why the rule exists, citing its source (catalogue section, seed document). */
+  readonly rationale?: string;
   readonly checks: readonly Check[];
 }
 
@@ -167,7 +169,7 @@ export interface RuleSet {
   readonly title: string;
   readonly version: string;
   /** The rule reporting resources that cannot be read, and unknown kinds. */
-  readonly inputRule: { readonly id: string; readonly title: string };
+  readonly inputRule: { readonly id: string; readonly title: string; readonly rationale?: string };
   /** The name of the `labelSelector` parameter choosing the pods in scope. */
   readonly selectorParam: string;
   readonly podControllers: readonly PodController[];
