@@ -28,6 +28,12 @@ ${EXPLAIN_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand, docs: docsCommand, explain: explainCommand };
 
+// `eci-policy audit … | head`: the reader leaving early is not an error; the exit code stands.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.stdout.destroy();
+});
+
 const [command, ...rest] = process.argv.slice(2);
 if (!command || command === '--help' || command === '-h') {
   process.stdout.write(`${USAGE}\n`);

@@ -4,12 +4,13 @@
 // of scope. Hostile inputs (issue 5, item 5) must be refused or survived with a located error,
 // and the other documents must still be checked.
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { makeWorkDir, parseDiag, runCli } from './cli-helpers.ts';
+import { makeWorkDir, parseDiag, ROOT, runCli } from './cli-helpers.ts';
 
 const dir = makeWorkDir('audit');
 const LABELS = 'labels: {alibabacloud.com/eci: "true"}';
@@ -221,6 +222,14 @@ test('table output shows control characters from manifests escaped, never raw (n
   assert.is(run.code, 1, run.stdout + run.stderr);
   assert.not.ok(run.stdout.includes('\u001b'), 'no raw ESC in the table');
   assert.ok(run.stdout.includes('Pod team-a/\\u001b[2Jevil'), run.stdout);
+});
+
+test('a reader that stops early (| head) ends the audit quietly with its exit code', async () => {
+  const containers = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, image: 'nginx', securityContext: { capabilities: { add: ['SYS_TIME'] } } }));
+  const f = file('many.json', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'many', namespace: 'team-a', labels: { 'alibabacloud.com/eci': 'true' } }, spec: { containers } }));
+  const r = spawnSync('bash', ['-c', `set -o pipefail; node --import tsx src/cli/main.ts audit --format json ${JSON.stringify(f)} | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: ROOT, encoding: 'utf8' });
+  assert.not.match(r.stderr, /EPIPE|Unhandled/, r.stderr);
+  assert.match(r.stderr, /status 1/, 'the deny violations still set exit code 1');
 });
 
 test('bad usage and unreadable inputs exit 2 with a message', async () => {
