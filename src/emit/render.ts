@@ -11,6 +11,7 @@ import { yamlString } from '../targets/kyverno/escape.ts';
 import type { RegoTemplateInput } from '../targets/rego/lower.ts';
 import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
 import type { KyvernoTestsInput } from '../targets/kyverno/tests.ts';
+import type { KustomizationInput } from '../targets/kyverno/kustomization.ts';
 import type { RegoTestsInput } from '../targets/rego/tests.ts';
 
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
@@ -28,6 +29,7 @@ export interface TemplateInputs {
   'rego/policy_test.rego': RegoTestsInput;
   'kyverno/kyverno-test.yaml': KyvernoTestsInput;
   'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
+  'kyverno/kustomization.yaml': KustomizationInput;
 }
 export type TemplateName = keyof TemplateInputs;
 
