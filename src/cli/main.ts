@@ -3,6 +3,7 @@
 
 import { auditCommand, AUDIT_USAGE } from './audit.ts';
 import { build, BUILD_USAGE } from './build.ts';
+import { publish, PUBLISH_USAGE } from './publish.ts';
 import { usageError } from './usage.ts';
 
 const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --help for each)
@@ -10,14 +11,17 @@ const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --h
 Commands:
   build   compile the rule sets in spec/ to generated/<rule-set>/ (Rego, WASM bundle, Kyverno)
   audit   evaluate Kubernetes manifests with a compiled bundle
+  publish pack a compiled bundle for OPA: a (signed) bundle tarball, an OCI image layout
 
 Exit codes: 0 ok, 1 policy violations (audit) or stale output (build --check), 2 usage or input error.
 
 ${BUILD_USAGE}
 
-${AUDIT_USAGE}`;
+${AUDIT_USAGE}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand };
+${PUBLISH_USAGE}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand, publish };
 
 const [command, ...rest] = process.argv.slice(2);
 if (!command || command === '--help' || command === '-h') {
