@@ -1,7 +1,7 @@
 // Publishing to an OCI registry, end to end: `eci-policy publish --oci` writes an OCI image
 // layout, skopeo pushes it to a local docker-registry (plain HTTP on 127.0.0.1), and a real
 // `opa run --server` with a service of `type: oci` pulls it and answers every fixture that uses
-// the default parameters.
+// the default parameters; a signed tag, with the key configured, likewise.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,11 +13,25 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { runCli } from '../cli/cli-helpers.ts';
 import { MEDIA_TYPES } from '../../src/publish/oci.ts';
-import { Cleanup, defaultParamFixtures, fixtureDiffs, freePort, requireTool, startOpa, startProcess, tempDir, waitForBundles, waitUntil, type Proc } from './servers.ts';
+import {
+  Cleanup,
+  defaultParamFixtures,
+  fixtureDiffs,
+  freePort,
+  keyPair,
+  requireTool,
+  startOpa,
+  startProcess,
+  tempDir,
+  waitForBundles,
+  waitUntil,
+  type Proc,
+} from './servers.ts';
 
 const run = promisify(execFile);
 const fixtures = defaultParamFixtures();
 const TAG = 'v1';
+const SIGNED_TAG = 'v1-signed';
 
 interface Registry {
   readonly host: string;
@@ -41,11 +55,11 @@ async function startRegistry(cleanup: Cleanup, dir: string): Promise<Registry> {
 }
 
 /** skopeo copy from the layout to the registry; its own trust policy, so none of the machine's applies. */
-async function push(dir: string, layout: string, ref: string): Promise<void> {
+async function push(dir: string, layout: string, tag: string, ref: string): Promise<void> {
   const skopeo = requireTool('skopeo');
   const policy = join(dir, 'policy.json');
   writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
-  await run(skopeo, ['--policy', policy, 'copy', '--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${ref}`]);
+  await run(skopeo, ['--policy', policy, 'copy', '--dest-tls-verify=false', `oci:${layout}:${tag}`, `docker://${ref}`]);
 }
 
 test('OCI: the layout pushed with skopeo to a registry is pulled by opa (type: oci) and answers every fixture', async () => {
@@ -59,7 +73,7 @@ test('OCI: the layout pushed with skopeo to a registry is pulled by opa (type: o
 
     const registry = await startRegistry(cleanup, dir);
     const ref = `${registry.host}/eci:${TAG}`;
-    await push(dir, layout, ref);
+    await push(dir, layout, TAG, ref);
 
     // What the registry holds is the artifact OPA's downloader looks for: the tarball as the layer.
     const res = await fetch(`http://${registry.host}/v2/eci/manifests/${TAG}`, { headers: { accept: MEDIA_TYPES.manifest } });
@@ -80,6 +94,30 @@ test('OCI: the layout pushed with skopeo to a registry is pulled by opa (type: o
     });
     await waitForBundles(opa);
     assert.equal(await fixtureDiffs(opa, fixtures), []);
+  } finally {
+    await cleanup.run();
+  }
+});
+
+test('OCI, signed: a signed tag in the same layout is pulled and verified with the configured key', async () => {
+  const cleanup = new Cleanup();
+  try {
+    const dir = tempDir(cleanup, 'oci-signed');
+    const key = keyPair(dir, 'publisher');
+    const layout = join(dir, 'layout');
+    const r = await runCli(['publish', '--rule-set', 'eci', '--out', join(dir, 'bundle.tar.gz'), '--signing-key', key.privateKey, '--oci', `${layout}:${SIGNED_TAG}`]);
+    assert.is(r.code, 0, r.stderr);
+    const registry = await startRegistry(cleanup, dir);
+    const ref = `${registry.host}/eci:${SIGNED_TAG}`;
+    await push(dir, layout, SIGNED_TAG, ref);
+    const opa = await startOpa(cleanup, {
+      services: { registry: { url: `http://${registry.host}`, type: 'oci' } },
+      bundles: { eci: { service: 'registry', resource: ref, polling: { min_delay_seconds: 1, max_delay_seconds: 2 }, signing: { keyid: 'eci-publisher' } } },
+      keys: { 'eci-publisher': { algorithm: 'RS256', key: readFileSync(key.publicKey, 'utf8') } },
+      persistence_directory: join(dir, 'opa'),
+    });
+    await waitForBundles(opa);
+    assert.equal(await fixtureDiffs(opa, fixtures.slice(0, 40)), []);
   } finally {
     await cleanup.run();
   }
