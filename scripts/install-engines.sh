@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tools/engines/versions.env
 . "$root/tools/engines/versions.env"
-bin="$root/.tools/bin"
+# ECI_POLICY_TOOLS_BIN moves them, as it does for src/emit/engines.ts.
+bin="${ECI_POLICY_TOOLS_BIN:-$root/.tools/bin}"
 mkdir -p "$bin"
 export GOBIN="$bin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" CGO_ENABLED=0
 
@@ -42,14 +43,18 @@ need_go() {
   command -v go >/dev/null 2>&1 || { log "go is not on PATH: install Go >= 1.26 (https://go.dev/doc/install)"; exit 2; }
 }
 
+# opa is built with its WebAssembly engine (build tag opa_wasm; wazero, pure Go, so no cgo):
+# without it `opa run` refuses to activate a bundle whose manifest lists Wasm entrypoints, which
+# is what `opa build -t wasm` makes and `eci-policy publish` serves. A binary without it is rebuilt.
 install_opa() {
-  if [ -x "$bin/opa" ] && installed_version "$bin/opa" | grep -qx "Version: ${OPA_VERSION#v}"; then
+  if [ -x "$bin/opa" ] && installed_version "$bin/opa" | grep -qx "Version: ${OPA_VERSION#v}" \
+    && installed_version "$bin/opa" | grep -qx "WebAssembly: available"; then
     log "opa ${OPA_VERSION} already installed"; return 0
   fi
   need_go
-  log "building opa ${OPA_VERSION} from the Go module proxy (first time: a few minutes)"
+  log "building opa ${OPA_VERSION} with WebAssembly from the Go module proxy (first time: a few minutes)"
   local start=$SECONDS
-  with_heartbeat opa go install -ldflags "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}" \
+  with_heartbeat opa go install -tags opa_wasm -ldflags "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}" \
     "github.com/open-policy-agent/opa@${OPA_VERSION}"
   log "opa ${OPA_VERSION} installed in $((SECONDS - start))s"
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# npm test: installs the pinned engines when missing, type-checks, runs every uvu suite under
-# test/ and ends with one line "N passed, N failed".
+# npm test: installs the pinned engines and the publishing tools when missing, type-checks,
+# runs every uvu suite under test/ and ends with one line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/install-engines.sh || { echo "0 passed, 1 failed"; exit 1; }
+# The publishing tests' tools (docker-registry, skopeo, kubectl, openssl). Without them the rest
+# still runs, and each test needing one fails naming the command that installs it.
+bash scripts/install-tools.sh || echo "[tools] could not install every tool: the tests needing one will fail and say so" >&2
 
 if ! npx tsc --noEmit; then
   echo "typecheck failed"

@@ -1,6 +1,6 @@
 // `eci-policy audit`: evaluate manifests with a compiled WASM bundle and report per resource.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { audit, auditExitCode, type AuditReport } from '../eval/audit.ts';
@@ -13,6 +13,7 @@ import { formatJson } from './formats/json.ts';
 import { formatJunit } from './formats/junit.ts';
 import { formatSarif } from './formats/sarif.ts';
 import { formatTable } from './formats/table.ts';
+import { bundleFor } from './bundles.ts';
 import { usageError } from './usage.ts';
 
 export const AUDIT_USAGE = `Usage: eci-policy audit <file|folder|->... [--format table|json|junit|sarif] [--rule-set <name>] [--bundle <dir>] [--max-bytes <n>]
@@ -31,13 +32,6 @@ ${DEFAULT_LIMITS.maxDepth} levels) is reported with its file and line; the other
 
 Exit codes: 0 no deny violation, 1 deny violations, 2 usage error or an input that could not
 be checked (malformed input never passes).`;
-
-function bundleFor(ruleSet: string | undefined): string {
-  if (ruleSet) return join('generated', ruleSet, 'bundle');
-  const sets = existsSync('generated') ? readdirSync('generated').filter((d) => existsSync(join('generated', d, 'bundle', 'policy.wasm'))) : [];
-  if (sets.length === 1) return join('generated', sets[0]!, 'bundle');
-  usageError(AUDIT_USAGE, sets.length ? `several rule sets in generated/ (${sets.join(', ')}): choose one with --rule-set` : 'no bundle in generated/: run npm run build-policies, or pass --bundle');
-}
 
 const FORMATS = ['table', 'json', 'junit', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
@@ -71,7 +65,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) usageError(AUDIT_USAGE, `--max-bytes must be a positive integer, not ${values['max-bytes']}`);
   if (values.bundle && values['rule-set']) usageError(AUDIT_USAGE, '--bundle and --rule-set are alternatives');
 
-  const bundleDir = resolve(values.bundle ?? bundleFor(values['rule-set']));
+  const bundleDir = resolve(values.bundle ?? bundleFor(values['rule-set'], AUDIT_USAGE));
   let policy;
   let reference: RuleReference | undefined;
   try {

@@ -5,6 +5,7 @@ import { auditCommand, AUDIT_USAGE } from './audit.ts';
 import { build, BUILD_USAGE } from './build.ts';
 import { docsCommand, DOCS_USAGE } from './docs.ts';
 import { explainCommand, EXPLAIN_USAGE } from './explain.ts';
+import { publish, PUBLISH_USAGE } from './publish.ts';
 import { usageError } from './usage.ts';
 
 const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --help for each)
@@ -14,6 +15,7 @@ Commands:
   audit   evaluate Kubernetes manifests with a compiled bundle
   docs    write the rule reference (generated/POLICIES.md)
   explain print one rule of the reference: eci-policy explain ECI-CTR-001
+  publish pack a compiled bundle for OPA: a (signed) bundle tarball, an OCI image layout
 
 Exit codes: 0 ok, 1 policy violations (audit) or stale output (build --check, docs --check),
 2 usage or input error.
@@ -24,9 +26,11 @@ ${AUDIT_USAGE}
 
 ${DOCS_USAGE}
 
-${EXPLAIN_USAGE}`;
+${EXPLAIN_USAGE}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand, docs: docsCommand, explain: explainCommand };
+${PUBLISH_USAGE}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { build, audit: auditCommand, docs: docsCommand, explain: explainCommand, publish };
 
 // `eci-policy audit … | head`: the reader leaving early is not an error; the exit code stands.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

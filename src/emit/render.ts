@@ -11,6 +11,7 @@ import { yamlString } from '../targets/kyverno/escape.ts';
 import type { RegoTemplateInput } from '../targets/rego/lower.ts';
 import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
 import type { KyvernoTestsInput } from '../targets/kyverno/tests.ts';
+import type { KustomizationInput } from '../targets/kyverno/kustomization.ts';
 import type { RegoTestsInput } from '../targets/rego/tests.ts';
 import type { DocsTemplateInput } from '../targets/reference/docs.ts';
 import { mdCode, mdFence, mdText } from '../targets/reference/escape.ts';
@@ -34,6 +35,7 @@ export interface TemplateInputs {
   'kyverno/kyverno-test.yaml': KyvernoTestsInput;
   'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
   'reference/POLICIES.md': DocsTemplateInput;
+  'kyverno/kustomization.yaml': KustomizationInput;
 }
 export type TemplateName = keyof TemplateInputs;
 

@@ -10,6 +10,7 @@ import { checkKyvernoOutput } from './kyverno/verify.ts';
 import { lowerRuleSet as lowerRego } from './rego/lower.ts';
 import { lowerTests } from './rego/tests.ts';
 import { lowerKyvernoTests } from './kyverno/tests.ts';
+import { kustomization } from './kyverno/kustomization.ts';
 import type { Fixture } from '../fixtures/corpus.ts';
 import { referenceJson } from './reference/lower.ts';
 
@@ -40,6 +41,7 @@ export const targets: readonly Target[] = [
       const errors: Diagnostic[] = checkKyvernoOutput(text, `generated/${rs.name}/kyverno/clusterpolicy.yaml`);
       if (errors.length) return fail(errors);
       const files = new Map([['clusterpolicy.yaml', text]]);
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, ['clusterpolicy.yaml']), header));
       const tests = lowerKyvernoTests(rs, params, policy, fixtures);
       if (tests.fixtures) {
         files.set('tests/kyverno-test.yaml', render('kyverno/kyverno-test.yaml', tests.input, header));

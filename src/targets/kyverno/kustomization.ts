@@ -1,0 +1,12 @@
+// generated/<rule-set>/kyverno/kustomization.yaml: the policy as a kustomize base, so a cluster's
+// overlay can take it by reference (`resources: [<repo>/generated/eci/kyverno]`) and patch it.
+// It lists the ClusterPolicy only: tests/ is the `kyverno test` suite, not something to apply.
+
+import type { RuleSet } from '../../ir/types.ts';
+
+export interface KustomizationInput {
+  readonly name: string;
+  readonly resources: readonly string[];
+}
+
+export const kustomization = (rs: RuleSet, resources: readonly string[]): KustomizationInput => ({ name: rs.name, resources });
