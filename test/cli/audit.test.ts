@@ -227,7 +227,7 @@ test('table output shows control characters from manifests escaped, never raw (n
 test('a reader that stops early (| head) ends the audit quietly with its exit code', async () => {
   const containers = Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, image: 'nginx', securityContext: { capabilities: { add: ['SYS_TIME'] } } }));
   const f = file('many.json', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'many', namespace: 'team-a', labels: { 'alibabacloud.com/eci': 'true' } }, spec: { containers } }));
-  const r = spawnSync('bash', ['-c', `set -o pipefail; node --import tsx src/cli/main.ts audit --format json ${JSON.stringify(f)} | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `set -o pipefail; node --import tsx src/cli/main.ts audit --rule-set eci --format json ${JSON.stringify(f)} | head -c 100 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: ROOT, encoding: 'utf8' });
   assert.not.match(r.stderr, /EPIPE|Unhandled/, r.stderr);
   assert.match(r.stderr, /status 1/, 'the deny violations still set exit code 1');
 });
