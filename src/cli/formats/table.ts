@@ -14,6 +14,7 @@ function where(v: LocatedViolation): string {
 
 function shown(value: unknown): string {
   if (value === undefined) return '';
+  if (value === null) return ' (not set)';
   const text = JSON.stringify(value) ?? String(value);
   return ` = ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
 }
