@@ -145,11 +145,12 @@ async function opaLeg(items: readonly Applicable[], compiled: ReadonlyMap<string
 /** Kyverno: chunks of distinct objects per rule set, two `kyverno apply` processes at a time. */
 async function kyvernoLeg(items: readonly Applicable[], compiled: ReadonlyMap<string, CompiledRuleSet>, out: Finding[][]): Promise<number> {
   const groups = [...distinct(items).values()];
-  const CHUNK = 100;
+  // At most 100 objects per process, and at least two processes when there are two chunks' worth.
+  const chunk = Math.max(1, Math.min(100, Math.ceil(groups.length / 2)));
   const queue: { c: CompiledRuleSet; part: typeof groups }[] = [];
   for (const [name, c] of compiled) {
     const mine = groups.filter((g) => g.ruleSet === name);
-    for (let k = 0; k < mine.length; k += CHUNK) queue.push({ c, part: mine.slice(k, k + CHUNK) });
+    for (let k = 0; k < mine.length; k += chunk) queue.push({ c, part: mine.slice(k, k + chunk) });
   }
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
