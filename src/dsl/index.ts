@@ -32,7 +32,11 @@ export const pod = {
   field: (...path: string[]): Subject => ({ kind: 'podField', path }),
   items: (...path: string[]): Subject => ({ kind: 'podListItems', path }),
   keys: (path: Path, opts: { except: readonly string[] }): Subject => ({ kind: 'podKeys', path, except: opts.except }),
+  /** Keys of each object element of a pod-level list (e.g. each volume's source), except `except`. */
+  itemKeys: (path: Path, opts: { except: readonly string[] }): Subject => ({ kind: 'podListItemKeys', path, except: opts.except }),
   annotation: (name: string): Subject => ({ kind: 'annotation', name }),
+  /** Every annotation whose name starts with `prefix`. */
+  annotationsWithPrefix: (prefix: string): Subject => ({ kind: 'annotationPrefix', prefix }),
   /** Each element's `field` of a JSON array held in an annotation. */
   annotationJsonItems: (name: string, field: string): Subject => ({ kind: 'annotationJsonItems', name, field }),
   ref: (...path: string[]): Ref => ({ kind: 'podField', path }),
@@ -41,6 +45,8 @@ export const pod = {
 
 /** Every container of every list (containers, initContainers, ephemeralContainers). */
 export const container = {
+  /** Each container itself (its path is the container's), e.g. to report a field it lacks. */
+  itself: (): Subject => ({ kind: 'containerField', path: [] }),
   field: (...path: string[]): Subject => ({ kind: 'containerField', path }),
   /** A field of the containers of some lists only. */
   fieldIn: (lists: readonly ContainerList[], ...path: string[]): Subject => ({ kind: 'containerField', path, lists }),

@@ -200,7 +200,9 @@ function subjectReads(s: Subject): Read[] {
     case 'podField':
     case 'podListItems':
     case 'podKeys':
+    case 'podListItemKeys':
     case 'annotation':
+    case 'annotationPrefix':
     case 'annotationJsonItems':
     case 'containerField':
     case 'containerListItems':

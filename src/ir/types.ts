@@ -112,7 +112,14 @@ export type Subject =
   | { readonly kind: 'podListItems'; readonly path: Path }
   /** Keys of a pod-level object, except `except`, whose value is not null. */
   | { readonly kind: 'podKeys'; readonly path: Path; readonly except: readonly string[] }
+  /**
+   * Keys of each object element of a pod-level list, except `except`, whose value is not null
+   * (e.g. the source of each volume: `spec.volumes[2].hostPath`).
+   */
+  | { readonly kind: 'podListItemKeys'; readonly path: Path; readonly except: readonly string[] }
   | { readonly kind: 'annotation'; readonly name: string }
+  /** Every annotation whose name starts with `prefix` (the value; the path names the annotation). */
+  | { readonly kind: 'annotationPrefix'; readonly prefix: string }
   /** One item per element of a JSON array held in an annotation (its `name` field). */
   | { readonly kind: 'annotationJsonItems'; readonly name: string; readonly field: string }
   /** A field of each container, of every list unless `lists` narrows them. */

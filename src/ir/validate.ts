@@ -96,7 +96,9 @@ export function subjectHasContainer(s: Subject): boolean {
     case 'podField':
     case 'podListItems':
     case 'podKeys':
+    case 'podListItemKeys':
     case 'annotation':
+    case 'annotationPrefix':
     case 'annotationJsonItems':
       return false;
     case 'containerField':

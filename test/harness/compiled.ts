@@ -1,20 +1,33 @@
 // The rule sets compiled fresh from spec/ (in memory, with the pinned opa), shared by the tests.
 
-import { join } from 'node:path';
-import { compileOrThrow, type CompiledRuleSet } from '../../src/emit/build.ts';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { compileOrThrow, discoverRuleSets, type CompiledRuleSet } from '../../src/emit/build.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
 import { fixtureParams as paramsOf, type Fixture } from '../../src/fixtures/corpus.ts';
 import type { ParamValues } from '../../src/ir/types.ts';
 
 const cache = new Map<string, Promise<CompiledRuleSet>>();
 
+/**
+ * The rule sets with fixtures (test/fixtures/<rule-set>/), or those RULE_SETS=<a,b> names. A
+ * rule set's name is its spec file's with `-` as `_` (spec/pss-baseline.ts is pss_baseline).
+ */
+export function ruleSetsWithFixtures(): string[] {
+  const root = join(PROJECT_ROOT, 'test', 'fixtures');
+  const all = readdirSync(root)
+    .filter((d) => statSync(join(root, d)).isDirectory())
+    .sort();
+  const only = process.env['RULE_SETS']?.split(',').filter(Boolean);
+  return only ? all.filter((d) => only.includes(d)) : all;
+}
+
 export function compiled(ruleSet: string): Promise<CompiledRuleSet> {
   let p = cache.get(ruleSet);
   if (!p) {
-    p = compileOrThrow({
-      specFile: join(PROJECT_ROOT, 'spec', `${ruleSet}.ts`),
-      paramsFile: join(PROJECT_ROOT, 'spec', `${ruleSet}.params.yaml`),
-    }).then((c) => {
+    const source = discoverRuleSets(join(PROJECT_ROOT, 'spec')).find((s) => basename(s.specFile, '.ts').replace(/-/g, '_') === ruleSet);
+    if (!source) throw new Error(`no spec for rule set ${ruleSet} in spec/`);
+    p = compileOrThrow(source).then((c) => {
       if (c.skipped.length) throw new Error(`the harness needs the WASM bundle, but: ${c.skipped.join('; ')}`);
       return c;
     });

@@ -275,6 +275,19 @@ export function subjectEntries(s: Subject, scope: CelScope): string {
         `(type(${v}) == map ? ${v}.filter(${k}, !(${k} in ${celList(s.except)}) && ${v}[${k}] != null).map(${k}, ${entry(`${v}[${k}]`, `${podPath(s.path)} + ${keySegment(k)}`, 'null')}) : [])`,
       );
     }
+    case 'podListItemKeys': {
+      const [i, el, k] = [scope.fresh(), scope.fresh(), scope.fresh()];
+      return bind(safeGet('variables.pod', s.path), scope, (v) =>
+        `(type(${v}) == list ? ${v}.transformList(${i}, ${el}, type(${el}) == map ? ${el}.filter(${k}, !(${k} in ${celList(s.except)}) && ${el}[${k}] != null).map(${k}, ${entry(`${el}[${k}]`, `${podPath(s.path)} + '[' + string(${i}) + ']' + ${keySegment(k)}`, 'null')}) : []).flatten() : [])`,
+      );
+    }
+    case 'annotationPrefix': {
+      const k = scope.fresh();
+      const path = celString(`${scope.shape.meta}.annotations`);
+      return bind(safeGet('variables.meta', ['annotations']), scope, (v) =>
+        `(type(${v}) == map ? ${v}.filter(${k}, ${k}.startsWith(${celString(s.prefix)}) && ${v}[${k}] != null).map(${k}, ${entry(`${v}[${k}]`, `${path} + ${keySegment(k)}`, 'null')}) : [])`,
+      );
+    }
     case 'annotation':
       return bind(safeGet('variables.meta', ['annotations', s.name]), scope, (v) =>
         `(${v} != null ? [${entry(v, celString(`${scope.shape.meta}${pathSuffix(['annotations', s.name])}`), 'null')}] : [])`,

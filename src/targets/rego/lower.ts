@@ -242,6 +242,26 @@ export function subjectLines(s: Subject): string[] {
         'item != null',
         `segs := array.concat(${inPod(s.path)}, [key])`,
       ];
+    case 'podListItemKeys':
+      return [
+        'c := null',
+        `list := _get(_pod, ${pathLit(s.path)})`,
+        'is_array(list)',
+        'some i, el in list',
+        'is_object(el)',
+        'some key, item in el',
+        `not key in ${setLit(s.except)}`,
+        'item != null',
+        `segs := array.concat(${inPod(s.path)}, [i, key])`,
+      ];
+    case 'annotationPrefix':
+      return [
+        'c := null',
+        'some key, item in _annotations',
+        `startswith(key, ${regoString(s.prefix)})`,
+        'item != null',
+        `segs := array.concat(_meta_path, ["annotations", key])`,
+      ];
     case 'annotation':
       return [
         'c := null',
