@@ -1,7 +1,7 @@
 // The peer-conformance suite: our PSS rule sets against the verdicts of Kyverno's policies,
 // gatekeeper-library and the Pod Security Admission fixtures (../shared/peer-fixtures), as
 // mapped in mapping.yaml. OPA WASM and opa judge every applicable case, Kyverno the budget
-// (PSA and Gatekeeper cases; `npm run conformance -- --kyverno all` for all of them).
+// (one case per peer rule, PSA check and verdict; `npm run conformance -- --kyverno all` for all).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
