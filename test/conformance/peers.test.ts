@@ -19,6 +19,13 @@ for (const s of report.sources) {
   });
 }
 
+test('each documented peer deviation is one: our verdict differs from the peer’s', () => {
+  const deviations = report.sources.flatMap((s) => s.notApplicable.filter((n) => n.ours));
+  assert.ok(deviations.length > 0);
+  const stale = deviations.filter((n) => n.ours!.verdict === n.case.expected);
+  if (stale.length) assert.unreachable(`listed as deviations, but we agree with the peer: ${stale.map((n) => n.case.id).join(', ')}`);
+});
+
 test('the fixtures mapping.yaml names for peer deviations exist', () => {
   if (report.missingFixtures.length) assert.unreachable(`missing: ${report.missingFixtures.join(', ')}`);
 });

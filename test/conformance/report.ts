@@ -56,6 +56,15 @@ export function formatReport(report: ConformanceReport): string {
       out.push(`  not applicable (${s.notApplicable.length}), by reason:`);
       out.push(...summariseNotApplicable(s));
     }
+    const deviations = s.notApplicable.filter((n) => n.ours);
+    if (deviations.length) {
+      out.push(`  peer deviations from PSS, where we keep our verdict (${deviations.length}; ours by opa-wasm):`);
+      for (const n of deviations)
+        out.push(
+          `    ${n.ours!.verdict === n.case.expected ? '✗ NOT A DEVIATION: ' : ''}${n.case.id}: peer ${n.case.expected}, ours ${n.ours!.verdict}` +
+            `${n.ours!.findings.length ? ` (${n.ours!.findings.map(showFinding).join('; ')})` : ''}; our fixture ${n.decision.ourFixture}`,
+        );
+    }
   }
   const k = report.kyverno;
   const budget =

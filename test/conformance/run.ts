@@ -51,6 +51,11 @@ export interface CaseResult {
 export interface NotApplicable {
   readonly case: PeerCase;
   readonly decision: Extract<Decision, { applicable: false }>;
+  /**
+   * For a documented peer deviation (the mapping names our fixture): our verdict under the
+   * entry's mapping (OPA WASM), which must differ from the peer's for the deviation to be real.
+   */
+  readonly ours?: { readonly verdict: Verdict; readonly findings: readonly Facts[] };
 }
 
 export interface SourceReport {
@@ -203,8 +208,12 @@ export async function runConformance(opts: RunOptions = {}): Promise<Conformance
     else notApplicable.push({ case: c, decision: d });
   }
 
-  const compiled = await compileRuleSets(mapping, new Set(items.map((it) => it.target.ruleSet)));
-  checkRuleIds(items, compiled);
+  // Documented deviations are judged too (OPA WASM), to show that our verdict differs.
+  const deviations = notApplicable.flatMap((n, k) =>
+    n.decision.ourFixture && n.decision.entry.target ? [{ k, case: n.case, target: n.decision.entry.target, object: objectOf(loadResource(n.case, root)) }] : [],
+  );
+  const compiled = await compileRuleSets(mapping, new Set([...items, ...deviations].map((it) => it.target.ruleSet)));
+  checkRuleIds([...items, ...deviations], compiled);
 
   const raw: Record<EngineName, Finding[][]> = { 'opa-wasm': [], opa: [], kyverno: [] };
   for (const [name, c] of compiled) {
@@ -212,6 +221,11 @@ export async function runConformance(opts: RunOptions = {}): Promise<Conformance
     items.forEach((it, i) => {
       if (it.target.ruleSet === name) raw['opa-wasm'][i] = policy.violations(it.object);
     });
+    for (const d of deviations) {
+      if (d.target.ruleSet !== name) continue;
+      const findings = relevantFindings(d.target, d.object, policy.violations(d.object));
+      notApplicable[d.k] = { ...notApplicable[d.k]!, ours: { verdict: findings.length ? 'fail' : 'pass', findings } };
+    }
   }
   await opaLeg(items, compiled, raw.opa);
 
