@@ -9,54 +9,65 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compiled } from '../harness/compiled.ts';
+import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
 import { engine } from '../harness/engines.ts';
 import { loadFixtures } from '../../src/fixtures/corpus.ts';
 
 const run = promisify(execFile);
-const ruleSet = 'eci';
-const c = await compiled(ruleSet);
-const out = mkdtempSync(join(tmpdir(), 'eci-native-'));
-for (const [rel, content] of c.files) {
-  mkdirSync(dirname(join(out, rel)), { recursive: true });
-  writeFileSync(join(out, rel), content);
+const outs: string[] = [];
+// Every rule set with fixtures (RULE_SETS=<a,b> narrows them).
+for (const ruleSet of ruleSetsWithFixtures()) {
+  const c = await compiled(ruleSet);
+  const out = mkdtempSync(join(tmpdir(), 'eci-native-'));
+  outs.push(out);
+  for (const [rel, content] of c.files) {
+    mkdirSync(dirname(join(out, rel)), { recursive: true });
+    writeFileSync(join(out, rel), content);
+  }
+
+  test(`${ruleSet}: opa test passes every fixture of the corpus`, async () => {
+    const { stdout } = await run(engine('opa'), ['test', join(out, 'rego')], { maxBuffer: 64 * 1024 * 1024 });
+    const fixtures = loadFixtures(ruleSet).length;
+    assert.match(stdout, new RegExp(`^PASS: ${fixtures}/${fixtures}$`, 'm'), stdout.slice(-2000));
+  });
+
+  test(`${ruleSet}: kyverno test passes every expected rule result`, async () => {
+    let stdout = '';
+    let status = 0;
+    try {
+      ({ stdout } = await run(engine('kyverno'), ['test', join(out, 'kyverno', 'tests'), '--remove-color', '--fail-only'], {
+        maxBuffer: 256 * 1024 * 1024,
+      }));
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; code?: number };
+      stdout = `${err.stdout ?? ''}${err.stderr ?? ''}`;
+      status = err.code ?? 1;
+    }
+    // With --fail-only the CLI summarises as "Test Summary: F out of N tests failed".
+    const summary = /Test Summary: (\d+) out of (\d+) tests failed/.exec(stdout);
+    assert.ok(summary, `no summary from kyverno test:\n${stdout.slice(-3000)}`);
+    assert.is(Number(summary[1]), 0, stdout.slice(-3000));
+    // Every rule of the policy gives a result for every fixture of a matched kind.
+    const fixtures = loadFixtures(ruleSet).length;
+    assert.ok(Number(summary[2]) > fixtures * c.ruleSet.rules.length, `only ${summary[2]} results checked`);
+    assert.is(status, 0);
+  });
+
+  test(`${ruleSet}: the ClusterPolicy loads with no warning but kyverno.io/v1's deprecation`, async () => {
+    const pod = join(out, 'pod.json');
+    // A pod every rule set admits (`kyverno apply` exits 1 on a failed rule): PSS Restricted's settings.
+    const container = { name: 'c', image: 'i', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
+    const securityContext = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+    writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { securityContext, containers: [container] } }));
+    const { stdout, stderr } = await run(engine('kyverno'), ['apply', join(out, 'kyverno', 'clusterpolicy.yaml'), '--resource', pod, '--remove-color']);
+    const warnings = `${stdout}\n${stderr}`.split('\n').filter((l) => /^\s*(warning|error)\b/i.test(l) || /invalid/i.test(l));
+    const others = warnings.filter((l) => !/kyverno\.io\/v1 ClusterPolicy is deprecated/.test(l));
+    assert.equal(others, [], others.join('\n'));
+    assert.match(stdout, /Applying \d+ policy rule\(s\) to 1 resource/);
+  });
 }
 
-test(`${ruleSet}: opa test passes every fixture of the corpus`, async () => {
-  const { stdout } = await run(engine('opa'), ['test', join(out, 'rego')], { maxBuffer: 64 * 1024 * 1024 });
-  const fixtures = loadFixtures(ruleSet).length;
-  assert.match(stdout, new RegExp(`^PASS: ${fixtures}/${fixtures}$`, 'm'), stdout.slice(-2000));
+test.after(() => {
+  for (const out of outs) rmSync(out, { recursive: true, force: true });
 });
-
-test(`${ruleSet}: kyverno test passes every expected rule result`, async () => {
-  let stdout = '';
-  let status = 0;
-  try {
-    ({ stdout } = await run(engine('kyverno'), ['test', join(out, 'kyverno', 'tests'), '--remove-color', '--fail-only'], {
-      maxBuffer: 256 * 1024 * 1024,
-    }));
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; code?: number };
-    stdout = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-    status = err.code ?? 1;
-  }
-  // With --fail-only the CLI summarises as "Test Summary: F out of N tests failed".
-  const summary = /Test Summary: (\d+) out of (\d+) tests failed/.exec(stdout);
-  assert.ok(summary, `no summary from kyverno test:\n${stdout.slice(-3000)}`);
-  assert.is(Number(summary[1]), 0, stdout.slice(-3000));
-  assert.ok(Number(summary[2]) > 1000, `only ${summary[2]} results checked`);
-  assert.is(status, 0);
-});
-
-test(`${ruleSet}: the ClusterPolicy loads with no warning but kyverno.io/v1's deprecation`, async () => {
-  const pod = join(out, 'pod.json');
-  writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { containers: [{ name: 'c', image: 'i' }] } }));
-  const { stdout, stderr } = await run(engine('kyverno'), ['apply', join(out, 'kyverno', 'clusterpolicy.yaml'), '--resource', pod, '--remove-color']);
-  const warnings = `${stdout}\n${stderr}`.split('\n').filter((l) => /^\s*(warning|error)\b/i.test(l) || /invalid/i.test(l));
-  const others = warnings.filter((l) => !/kyverno\.io\/v1 ClusterPolicy is deprecated/.test(l));
-  assert.equal(others, [], others.join('\n'));
-  assert.match(stdout, /Applying \d+ policy rule\(s\) to 1 resource/);
-});
-
-test.after(() => rmSync(out, { recursive: true, force: true }));
 test.run();
