@@ -131,11 +131,15 @@ function checkRuleIds(items: readonly Applicable[], compiled: ReadonlyMap<string
   if (problems.size) throw new Error([...problems].join('\n'));
 }
 
-/** Distinct objects per rule set, so each engine judges each object once. */
+/**
+ * Distinct objects per rule set, so each engine judges each object once. The name does not
+ * count (no rule reads it; the Kyverno leg renames every object anyway).
+ */
 function distinct(items: readonly Applicable[]): Map<string, { ruleSet: string; object: Record<string, unknown>; members: number[] }> {
   const groups = new Map<string, { ruleSet: string; object: Record<string, unknown>; members: number[] }>();
   items.forEach((it, i) => {
-    const key = `${it.target.ruleSet}\n${JSON.stringify(it.object)}`;
+    const { name: _name, ...metadata } = (it.object['metadata'] as Record<string, unknown> | undefined) ?? {};
+    const key = `${it.target.ruleSet}\n${JSON.stringify({ ...it.object, metadata })}`;
     if (!groups.has(key)) groups.set(key, { ruleSet: it.target.ruleSet, object: it.object, members: [] });
     groups.get(key)!.members.push(i);
   });
