@@ -25,7 +25,7 @@ rule its action, level, what it checks, why, how to fix a violation, the paramet
 and a failing and a passing example from the fixtures (test/fixtures/<rule-set>/); then the
 parameters. npm run build-policies runs it after build.
 
-  --rule-set <name>  only spec/<name>.ts
+  --rule-set <name>  only that rule set (spec/<name>.ts, with - for _)
   --out <file>       output file (default: ${DOCS_DEFAULT_OUT})
   --check            render in memory and exit 1 when <file> differs (stale docs)
 
@@ -40,8 +40,10 @@ fixture that does not load).`;
 export async function loadDocs(ruleSet: string | undefined, usage: string): Promise<RuleSetDoc[] | undefined> {
   const all = discoverRuleSets(resolve('spec'));
   if (!all.length) usageError(usage, 'no rule sets found in spec/');
-  const names = all.map((s) => basename(s.specFile, '.ts'));
-  const sources = ruleSet === undefined ? all : all.filter((_, i) => names[i] === ruleSet);
+  // A rule set is named as in generated/ (spec/pss-baseline.ts is pss_baseline); its file name works too.
+  const files = all.map((s) => basename(s.specFile, '.ts'));
+  const names = files.map((f) => f.replace(/-/g, '_'));
+  const sources = ruleSet === undefined ? all : all.filter((_, i) => names[i] === ruleSet || files[i] === ruleSet);
   if (!sources.length) usageError(usage, `no rule set ${ruleSet} in spec/ (rule sets: ${names.join(', ')})`);
   const docs: RuleSetDoc[] = [];
   for (const source of sources) {

@@ -14,7 +14,7 @@ Prints one rule for the terminal: its action, level, what it checks, why, how to
 violation, the parameters it reads, and a failing and a passing example from the fixtures (the
 rule's section of generated/POLICIES.md). The ID is matched case-insensitively (eci-ctr-001).
 
-  --rule-set <name>  look in spec/<name>.ts only (default: every rule set in spec/)
+  --rule-set <name>  look in that rule set only (spec/<name>.ts, with - for _; default: every rule set in spec/)
 
 Exit codes: 0 ok, 2 usage error, an unknown rule ID (the closest IDs are suggested), or a rule
 set that does not load.`;

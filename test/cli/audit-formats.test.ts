@@ -82,7 +82,7 @@ interface SarifLog {
 }
 
 test('SARIF: valid for Microsoft\'s SARIF validator, results at the file and line of the offending field', async () => {
-  const run = await runCli(['audit', '--format', 'sarif', pods, broken]);
+  const run = await runCli(['audit', '--rule-set', 'eci', '--format', 'sarif', pods, broken]);
   assert.is(run.code, 2, run.stderr);
   const out = join(dir, 'audit.sarif');
   writeFileSync(out, run.stdout);
@@ -117,7 +117,7 @@ test('SARIF artifact URIs: relative to the working directory inside it, file:// 
 });
 
 test('JUnit: read back by junit2json; a deny is a failure, warnings are output, a broken input is an error', async () => {
-  const run = await runCli(['audit', '--format', 'junit', pods, broken]);
+  const run = await runCli(['audit', '--rule-set', 'eci', '--format', 'junit', pods, broken]);
   assert.is(run.code, 2, run.stderr);
   const parsed = (await parseJunit(run.stdout)) as TestSuites;
   assert.equal([parsed.tests, parsed.failures, parsed.errors], [4, 2, 1]);
@@ -137,11 +137,11 @@ test('JUnit: read back by junit2json; a deny is a failure, warnings are output, 
 test('a clean audit: exit 0, JUnit with no failures, SARIF with no results', async () => {
   const clean = join(dir, 'clean.yaml');
   writeFileSync(clean, podsText.split('---\n')[2]!);
-  const junit = await runCli(['audit', '--format', 'junit', clean]);
+  const junit = await runCli(['audit', '--rule-set', 'eci', '--format', 'junit', clean]);
   assert.is(junit.code, 0);
   const parsed = (await parseJunit(junit.stdout)) as TestSuites;
   assert.equal([parsed.tests, parsed.failures, parsed.errors], [1, 0, 0]);
-  const sarif = await runCli(['audit', '--format', 'sarif', clean]);
+  const sarif = await runCli(['audit', '--rule-set', 'eci', '--format', 'sarif', clean]);
   assert.is(sarif.code, 0);
   assert.equal((JSON.parse(sarif.stdout) as SarifLog).runs[0]!.results, []);
 });

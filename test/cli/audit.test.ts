@@ -21,7 +21,7 @@ interface JsonReport {
 }
 
 async function auditJson(args: string[], stdin?: Uint8Array, timeoutMs = 120_000) {
-  const run = await runCli(['audit', '--format', 'json', ...args], timeoutMs, stdin);
+  const run = await runCli(['audit', '--rule-set', 'eci', '--format', 'json', ...args], timeoutMs, stdin);
   let report: JsonReport;
   try {
     report = JSON.parse(run.stdout) as JsonReport;
@@ -206,7 +206,7 @@ test('folders are read recursively; documents that are not objects are errors; o
 
 test('table output groups by resource with rule, container, path, value, line and fix hint', async () => {
   const f = file('table.yaml', pod('t', '{privileged: true, capabilities: {add: [SYS_TIME]}}'));
-  const run = await runCli(['audit', f]);
+  const run = await runCli(['audit', '--rule-set', 'eci', f]);
   assert.is(run.code, 1);
   assert.ok(run.stdout.includes(`${f}:1  Pod team-a/t`), run.stdout);
   assert.match(run.stdout, /DENY {2}ECI-CTR-001 {2}containers\/app {2}line 11 {2}spec\.containers\[0\]\.securityContext\.capabilities\.add\[0\] = "SYS_TIME"/);
@@ -217,7 +217,7 @@ test('table output groups by resource with rule, container, path, value, line an
 
 test('table output shows control characters from manifests escaped, never raw (no terminal escapes)', async () => {
   const f = file('ansi.yaml', pod('\u001b[2Jevil', '{privileged: true}').replace("name: \u001b[2Jevil", 'name: "\\e[2Jevil"'));
-  const run = await runCli(['audit', f]);
+  const run = await runCli(['audit', '--rule-set', 'eci', f]);
   assert.is(run.code, 1, run.stdout + run.stderr);
   assert.not.ok(run.stdout.includes('\u001b'), 'no raw ESC in the table');
   assert.ok(run.stdout.includes('Pod team-a/\\u001b[2Jevil'), run.stdout);
@@ -230,7 +230,7 @@ test('bad usage and unreadable inputs exit 2 with a message', async () => {
   const fmt = await runCli(['audit', '--format', 'xml', 'x.yaml']);
   assert.is(fmt.code, 2);
   assert.match(fmt.stderr, /unknown format xml/);
-  const missing = await runCli(['audit', '--format', 'json', join(dir, 'nope.yaml')]);
+  const missing = await runCli(['audit', '--rule-set', 'eci', '--format', 'json', join(dir, 'nope.yaml')]);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, /nope\.yaml: input-unreadable: no such file or folder/);
   const help = await runCli(['audit', '--help']);

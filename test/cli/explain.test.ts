@@ -96,7 +96,7 @@ test('bad usage exits 2 with the usage: no ID, two IDs, an unknown rule set', as
   for (const [p, message] of [
     [noId, 'name the rule to explain'],
     [twoIds, 'name one rule ID'],
-    [badSet, 'no rule set nope in spec/ (rule sets: eci)'],
+    [badSet, 'no rule set nope in spec/ (rule sets: eci, pss_baseline, pss_restricted)'],
   ] as const) {
     const r = await p;
     assert.is(r.code, 2, show(r));

@@ -219,6 +219,27 @@ test('toIR() keeps podControllers when the head narrows them', () => {
   assert.equal(ir.podControllers, ['Deployment', 'CronJob']);
 });
 
+test('the PSS subjects: item keys of a pod list, annotations by prefix, the container itself; they validate', () => {
+  assert.equal(pod.itemKeys(['volumes'], { except: ['name', 'emptyDir'] }), { kind: 'podListItemKeys', path: ['volumes'], except: ['name', 'emptyDir'] });
+  assert.equal(pod.annotationsWithPrefix('example.com/'), { kind: 'annotationPrefix', prefix: 'example.com/' });
+  assert.equal(container.itself(), { kind: 'containerField', path: [] });
+  const ir = ruleSet(setHead)
+    .rule(
+      rule(podHead)
+        .check('volume', pod.itemKeys(['volumes'], { except: ['name'] }), equals(item, true), 'no volume')
+        .check('annotation', pod.annotationsWithPrefix('example.com/'), not(hasType(item, 'string')), 'a string'),
+    )
+    .rule(rule(ctrHead).check('ctr', container.itself(), not(hasType(item, 'object')), 'an object'))
+    .toIR();
+  assert.ok(validateRuleSet(ir).ok);
+  // The list path and the prefix must not be empty.
+  const bad = JSON.parse(JSON.stringify(ir)) as { rules: { checks: { subject: Record<string, unknown> }[] }[] };
+  bad.rules[0]!.checks[0]!.subject['path'] = [];
+  bad.rules[0]!.checks[1]!.subject['prefix'] = '';
+  const r = validateRuleSet(bad);
+  assert.not.ok(r.ok);
+});
+
 test("patterns('a.*', 'b'): a trailing * is a prefix, anything else exact", () => {
   assert.equal(patterns('a.*', 'b'), [
     { kind: 'prefix', value: 'a.' },

@@ -397,6 +397,14 @@ test_pss_baseline_input_shapes_containers_not_list if {
 	_agree(got, [{"list":null,"container":null,"rule":"PSS-INPUT","action":"deny","path":"spec.containers","value":"x"}])
 }
 
+# pss_baseline/input-shapes/pass-admission-review.yaml
+test_pss_baseline_input_shapes_pass_admission_review if {
+	doc := {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"CREATE","namespace":"team-a","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"containers":[{"name":"app","image":"nginx"}]}}}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_baseline.violations with input as doc with data.pss_baseline.params as params
+	_agree(got, [])
+}
+
 # pss_baseline/input-shapes/unknown-kind-service.yaml
 test_pss_baseline_input_shapes_unknown_kind_service if {
 	doc := {"apiVersion":"v1","kind":"Service","metadata":{"name":"svc","namespace":"team-a"},"spec":{"ports":[{"port":80}]}}

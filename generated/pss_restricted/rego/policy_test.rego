@@ -589,6 +589,14 @@ test_pss_restricted_input_shapes_containers_not_list if {
 	_agree(got, [{"list":null,"container":null,"rule":"PSS-INPUT","action":"deny","path":"spec.containers","value":"x"}])
 }
 
+# pss_restricted/input-shapes/pass-admission-review.yaml
+test_pss_restricted_input_shapes_pass_admission_review if {
+	doc := {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"CREATE","namespace":"team-a","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}],"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}}}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
+	_agree(got, [])
+}
+
 # pss_restricted/input-shapes/unknown-kind-service.yaml
 test_pss_restricted_input_shapes_unknown_kind_service if {
 	doc := {"apiVersion":"v1","kind":"Service","metadata":{"name":"svc","namespace":"team-a"},"spec":{"ports":[{"port":80}]}}
