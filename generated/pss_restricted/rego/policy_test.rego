@@ -477,6 +477,14 @@ test_pss_restricted_PSS_SECCOMP_RESTRICTED_boundary_windows if {
 	_agree(got, [])
 }
 
+# pss_restricted/PSS-SECCOMP-RESTRICTED/fail-annotation-only.yaml
+test_pss_restricted_PSS_SECCOMP_RESTRICTED_fail_annotation_only if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","annotations":{"container.seccomp.security.alpha.kubernetes.io/app":"runtime/default"}},"spec":{"securityContext":{"runAsNonRoot":true},"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"PSS-SECCOMP-RESTRICTED","action":"deny","path":"spec.containers[0].securityContext.seccompProfile"}])
+}
+
 # pss_restricted/PSS-SECCOMP-RESTRICTED/fail-container-unset.yaml
 test_pss_restricted_PSS_SECCOMP_RESTRICTED_fail_container_unset if {
 	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}],"initContainers":[{"name":"init","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}}}],"securityContext":{"runAsNonRoot":true}}}
