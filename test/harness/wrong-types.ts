@@ -47,6 +47,8 @@ export interface FieldCase {
 
 export interface CaseOptions {
   readonly labels: Readonly<Record<string, string>>;
+  /** The compliant pod spec each case starts from (e.g. one meeting every Restricted control). */
+  readonly base?: (spec: Record<string, unknown>) => Record<string, unknown>;
   /** Other fields a case needs to be meaningful (e.g. a sysctl name beside a bad value). */
   readonly prepare?: (spec: Record<string, unknown>, field: FieldCase) => Record<string, unknown>;
   /** Violations the rule set reports whatever the value (e.g. ECI's not-honoured warnings). */
@@ -99,7 +101,8 @@ export function wrongTypeCases(fields: readonly FieldCase[], opts: CaseOptions):
       for (const list of lists) {
         const where = field.level === 'pod' ? field.path : [list, 0, ...field.path];
         for (const [typeName, value] of [...wrongSamples(field.type), ['null', null] as [string, unknown]]) {
-          const spec = (opts.prepare ?? ((s) => s))(setAt(podSpec(list), where, value), field);
+          const base = (opts.base ?? ((s) => s))(podSpec(list));
+          const spec = (opts.prepare ?? ((s) => s))(setAt(base, where, value), field);
           const { input, prefix } = wrap(kind, spec, opts.labels);
           const path = formatPath([...prefix, ...where]);
           const container = field.level === 'container' ? { list, container: list === 'containers' ? 'app' : 'extra' } : {};

@@ -2066,7 +2066,7 @@ violations contains v if {
 	item := _get(c.spec, [])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], []))
-	_cond_71(item, c)
+	_cond_74(item, c)
 	vsegs := array.concat(segs, ["securityContext", "capabilities", "drop"])
 	value := _get(item, ["securityContext", "capabilities", "drop"])
 	v := _violation("PSS-CAPABILITIES-RESTRICTED", _rule_action("PSS-CAPABILITIES-RESTRICTED"), c, vsegs, value, "capabilities.drop must include ALL")
@@ -2082,7 +2082,7 @@ violations contains v if {
 	is_array(list)
 	some i, item in list
 	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_74(item, c)
+	_cond_77(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("PSS-CAPABILITIES-RESTRICTED", _rule_action("PSS-CAPABILITIES-RESTRICTED"), c, vsegs, value, "only NET_BIND_SERVICE may be added at the restricted level")
@@ -2097,7 +2097,7 @@ violations contains v if {
 	item := _get(c.spec, ["securityContext", "procMount"])
 	item != null
 	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_75(item, c)
+	_cond_78(item, c)
 	vsegs := segs
 	value := item
 	v := _violation("PSS-PROC-MOUNT-RESTRICTED", _rule_action("PSS-PROC-MOUNT-RESTRICTED"), c, vsegs, value, "procMount must be unset or Default at the restricted level")
@@ -2494,36 +2494,37 @@ _cond_67(item, c) if {
 }
 
 
-_cond_68(item, _) if {
+_cond_68(_, c) if {
+	_get(c.spec, ["securityContext", "capabilities", "drop"]) == null
+}
+
+
+_cond_69(_, c) if {
+	_has_type(_get(c.spec, ["securityContext", "capabilities", "drop"]), "array")
+}
+
+
+_cond_70(item, c) if {
+	_cond_68(item, c)
+}
+
+_cond_70(item, c) if {
+	_cond_69(item, c)
+}
+
+
+_cond_71(item, _) if {
 	x := item
 	_has_type(x, "string")
 	x == "ALL"
 }
 
 
-_cond_69(_, c) if {
+_cond_72(_, c) if {
 	list := _get(c.spec, ["securityContext", "capabilities", "drop"])
 	is_array(list)
 	some el in list
-	_cond_68(el, c)
-}
-
-
-_cond_70(item, c) if {
-	not _cond_69(item, c)
-}
-
-
-_cond_71(item, c) if {
-	_cond_70(item, c)
-	_cond_47(item, c)
-}
-
-
-_cond_72(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "NET_BIND_SERVICE"
+	_cond_71(el, c)
 }
 
 
@@ -2533,13 +2534,32 @@ _cond_73(item, c) if {
 
 
 _cond_74(item, c) if {
-	_cond_8(item, c)
+	_cond_70(item, c)
 	_cond_73(item, c)
 	_cond_47(item, c)
 }
 
 
-_cond_75(item, c) if {
+_cond_75(item, _) if {
+	x := item
+	_has_type(x, "string")
+	x == "NET_BIND_SERVICE"
+}
+
+
+_cond_76(item, c) if {
+	not _cond_75(item, c)
+}
+
+
+_cond_77(item, c) if {
+	_cond_8(item, c)
+	_cond_76(item, c)
+	_cond_47(item, c)
+}
+
+
+_cond_78(item, c) if {
 	_cond_8(item, c)
 	_cond_35(item, c)
 }

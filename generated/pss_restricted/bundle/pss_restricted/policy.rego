@@ -568,32 +568,33 @@ _cond_67(item, c) if {
 	_cond_47(item, c)
 }
 
-_cond_68(item, _) if {
+_cond_68(_, c) if {
+	_get(c.spec, ["securityContext", "capabilities", "drop"]) == null
+}
+
+_cond_69(_, c) if {
+	_has_type(_get(c.spec, ["securityContext", "capabilities", "drop"]), "array")
+}
+
+_cond_70(item, c) if {
+	_cond_68(item, c)
+}
+
+_cond_70(item, c) if {
+	_cond_69(item, c)
+}
+
+_cond_71(item, _) if {
 	x := item
 	_has_type(x, "string")
 	x == "ALL"
 }
 
-_cond_69(_, c) if {
+_cond_72(_, c) if {
 	list := _get(c.spec, ["securityContext", "capabilities", "drop"])
 	is_array(list)
 	some el in list
-	_cond_68(el, c)
-}
-
-_cond_70(item, c) if {
-	not _cond_69(item, c)
-}
-
-_cond_71(item, c) if {
-	_cond_70(item, c)
-	_cond_47(item, c)
-}
-
-_cond_72(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "NET_BIND_SERVICE"
+	_cond_71(el, c)
 }
 
 _cond_73(item, c) if {
@@ -601,12 +602,28 @@ _cond_73(item, c) if {
 }
 
 _cond_74(item, c) if {
-	_cond_8(item, c)
+	_cond_70(item, c)
 	_cond_73(item, c)
 	_cond_47(item, c)
 }
 
-_cond_75(item, c) if {
+_cond_75(item, _) if {
+	x := item
+	_has_type(x, "string")
+	x == "NET_BIND_SERVICE"
+}
+
+_cond_76(item, c) if {
+	not _cond_75(item, c)
+}
+
+_cond_77(item, c) if {
+	_cond_8(item, c)
+	_cond_76(item, c)
+	_cond_47(item, c)
+}
+
+_cond_78(item, c) if {
 	_cond_8(item, c)
 	_cond_35(item, c)
 }
