@@ -2,7 +2,6 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { audit, auditExitCode, type AuditReport } from '../eval/audit.ts';
 import { loadBundleDir } from '../eval/wasm.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
@@ -14,7 +13,7 @@ import { formatJunit } from './formats/junit.ts';
 import { formatSarif } from './formats/sarif.ts';
 import { formatTable } from './formats/table.ts';
 import { bundleFor } from './bundles.ts';
-import { usageError } from './usage.ts';
+import { parseCommand, usageError } from './usage.ts';
 
 export const AUDIT_USAGE = `Usage: eci-policy audit <file|folder|->... [--format table|json|junit|sarif] [--rule-set <name>] [--bundle <dir>] [--max-bytes <n>]
 
@@ -37,28 +36,19 @@ const FORMATS = ['table', 'json', 'junit', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function auditCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        format: { type: 'string', default: 'table' },
-        'rule-set': { type: 'string' },
-        bundle: { type: 'string' },
-        'max-bytes': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    usageError(AUDIT_USAGE, (e as Error).message);
-  }
+  const parsed = parseCommand(
+    AUDIT_USAGE,
+    argv,
+    {
+      format: { type: 'string', default: 'table' },
+      'rule-set': { type: 'string' },
+      bundle: { type: 'string' },
+      'max-bytes': { type: 'string' },
+    },
+    true,
+  );
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${AUDIT_USAGE}\n`);
-    return 0;
-  }
   if (!positionals.length) usageError(AUDIT_USAGE, 'name the manifests to audit (files, folders, or - for stdin)');
   if (!(FORMATS as readonly string[]).includes(values.format)) usageError(AUDIT_USAGE, `unknown format ${values.format} (${FORMATS.join(', ')})`);
   const maxBytes = values['max-bytes'] === undefined ? DEFAULT_LIMITS.maxFileBytes : Number(values['max-bytes']);

@@ -1,10 +1,9 @@
 // `eci-policy build`: compile rule sets to generated/<rule-set>/, or check that it is up to date.
 
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { compileRuleSet, discoverRuleSets, readTree, writeCompiled, type RuleSetSource } from '../emit/build.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
-import { usageError } from './usage.ts';
+import { parseCommand, usageError } from './usage.ts';
 
 export const BUILD_USAGE = `Usage: eci-policy build [--spec <file.ts>]... [--params <file.yaml>] [--out <dir>] [--check] [--no-bundle]
 
@@ -21,28 +20,20 @@ Exit codes: 0 ok, 1 stale output (--check), 2 usage or input error.`;
 
 
 export async function build(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        spec: { type: 'string', multiple: true },
-        params: { type: 'string' },
-        out: { type: 'string', default: 'generated' },
-        check: { type: 'boolean', default: false },
-        'no-bundle': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    usageError(BUILD_USAGE, (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${BUILD_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(
+    BUILD_USAGE,
+    argv,
+    {
+      spec: { type: 'string', multiple: true },
+      params: { type: 'string' },
+      out: { type: 'string', default: 'generated' },
+      check: { type: 'boolean', default: false },
+      'no-bundle': { type: 'boolean', default: false },
+    },
+    false,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (values.params && (values.spec?.length ?? 0) !== 1) usageError(BUILD_USAGE, '--params needs exactly one --spec');
   const sources: RuleSetSource[] = values.spec?.length
     ? values.spec.map((s) => ({

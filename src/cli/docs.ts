@@ -8,13 +8,12 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomically } from '../emit/atomic.ts';
 import { COMPILER_VERSION, discoverRuleSets, loadRuleSet } from '../emit/build.ts';
 import { render, type HeaderInput } from '../emit/render.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { lowerDocs, type RuleSetDoc } from '../targets/reference/docs.ts';
-import { usageError } from './usage.ts';
+import { parseCommand, usageError } from './usage.ts';
 
 export const DOCS_DEFAULT_OUT = 'generated/POLICIES.md';
 
@@ -72,26 +71,18 @@ export function renderDocs(docs: readonly RuleSetDoc[]): string {
 }
 
 export async function docsCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'rule-set': { type: 'string' },
-        out: { type: 'string', default: DOCS_DEFAULT_OUT },
-        check: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    usageError(DOCS_USAGE, (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${DOCS_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(
+    DOCS_USAGE,
+    argv,
+    {
+      'rule-set': { type: 'string' },
+      out: { type: 'string', default: DOCS_DEFAULT_OUT },
+      check: { type: 'boolean', default: false },
+    },
+    false,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (values.out === '') usageError(DOCS_USAGE, '--out needs a file name');
   const docs = await loadDocs(values['rule-set'], DOCS_USAGE);
   if (!docs) return 2;

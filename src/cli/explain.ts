@@ -2,11 +2,10 @@
 // about it) as plain text. Rule IDs are matched case-insensitively; an unknown one exits 2 with
 // the closest IDs.
 
-import { parseArgs } from 'node:util';
 import type { RuleDoc, RuleSetDoc } from '../targets/reference/docs.ts';
 import { loadDocs } from './docs.ts';
 import { formatExplain } from './formats/explain.ts';
-import { usageError } from './usage.ts';
+import { parseCommand, usageError } from './usage.ts';
 
 export const EXPLAIN_USAGE = `Usage: eci-policy explain <RULE-ID> [--rule-set <name>]
 
@@ -45,25 +44,16 @@ export function closeMatches(query: string, ids: readonly string[]): string[] {
 }
 
 export async function explainCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        'rule-set': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    usageError(EXPLAIN_USAGE, (e as Error).message);
-  }
+  const parsed = parseCommand(
+    EXPLAIN_USAGE,
+    argv,
+    {
+      'rule-set': { type: 'string' },
+    },
+    true,
+  );
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${EXPLAIN_USAGE}\n`);
-    return 0;
-  }
   if (positionals.length !== 1) usageError(EXPLAIN_USAGE, positionals.length ? 'name one rule ID' : 'name the rule to explain, e.g. ECI-CTR-001');
   const query = positionals[0]!;
   const docs = await loadDocs(values['rule-set'], EXPLAIN_USAGE);

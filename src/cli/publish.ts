@@ -3,14 +3,13 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { findEngine, installHint } from '../emit/engines.ts';
 import type { Diagnostic } from '../ir/diagnostics.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { bundleArchive, type SigningOptions } from '../publish/archive.ts';
 import { parseOciTarget, writeOciLayout } from '../publish/oci.ts';
 import { bundleFor } from './bundles.ts';
-import { usageError } from './usage.ts';
+import { parseCommand, usageError } from './usage.ts';
 
 export const PUBLISH_USAGE = `Usage: eci-policy publish [--rule-set <name> | --bundle <dir>] [--out <file.tar.gz>] [--signing-key <pem> [--signing-alg <alg>]] [--oci <dir>[:<tag>]]
 
@@ -44,29 +43,21 @@ function writeAtomically(file: string, content: Uint8Array): void {
 }
 
 export async function publish(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'rule-set': { type: 'string' },
-        bundle: { type: 'string' },
-        out: { type: 'string', default: 'bundle.tar.gz' },
-        'signing-key': { type: 'string' },
-        'signing-alg': { type: 'string' },
-        oci: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    usageError(PUBLISH_USAGE, (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${PUBLISH_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(
+    PUBLISH_USAGE,
+    argv,
+    {
+      'rule-set': { type: 'string' },
+      bundle: { type: 'string' },
+      out: { type: 'string', default: 'bundle.tar.gz' },
+      'signing-key': { type: 'string' },
+      'signing-alg': { type: 'string' },
+      oci: { type: 'string' },
+    },
+    false,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (values.bundle && values['rule-set']) usageError(PUBLISH_USAGE, '--bundle and --rule-set are alternatives');
   if (values['signing-alg'] && !values['signing-key']) usageError(PUBLISH_USAGE, '--signing-alg needs --signing-key');
 

@@ -1,5 +1,29 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** Bad usage: the message, the command's usage, exit 2. */
 export function usageError(usage: string, message: string): never {
   process.stderr.write(`eci-policy: ${message}\n\n${usage}\n`);
   process.exit(2);
+}
+
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/**
+ * A subcommand's arguments, parsed strictly against `options` plus -h/--help. Bad usage exits 2
+ * with the usage; --help prints the usage and gives undefined (the command exits 0).
+ */
+export function parseCommand<O extends CommandOptions, P extends boolean>(usage: string, argv: string[], options: O, allowPositionals: P) {
+  const config = { args: argv, options: { ...options, ...HELP }, strict: true, allowPositionals } as const;
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (e) {
+    usageError(usage, (e as Error).message);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
+  return parsed;
 }
