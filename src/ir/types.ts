@@ -3,6 +3,11 @@
 
 export type Action = 'deny' | 'warn';
 export type ActionSetting = Action | 'off';
+/**
+ * `integer` is a Kubernetes int64 field's value: a whole number in -2^63..2^63-1 (a float such as
+ * 1000.0 included, since YAML-to-JSON conversion writes it as 1000). The API server cannot decode
+ * a larger number into the field, so it is malformed, not a large ID.
+ */
 export type JsonType = 'string' | 'boolean' | 'integer' | 'number' | 'array' | 'object';
 export type Scalar = string | number | boolean;
 export type Path = readonly string[];

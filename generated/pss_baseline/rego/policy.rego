@@ -167,9 +167,12 @@ _has_type(x, "boolean") if is_boolean(x)
 
 _has_type(x, "number") if is_number(x)
 
+# An int64 (src/ir/types.ts JsonType).
 _has_type(x, "integer") if {
 	is_number(x)
 	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
 _has_type(x, "array") if is_array(x)

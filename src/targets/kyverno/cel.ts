@@ -123,8 +123,10 @@ const typeTest: Record<string, (v: string) => string> = {
   string: (v) => `type(${v}) == string`,
   boolean: (v) => `type(${v}) == bool`,
   number: (v) => `(type(${v}) == int || type(${v}) == uint || type(${v}) == double)`,
+  // An int64 (src/ir/types.ts JsonType). A double is tested inside int64's range before int(),
+  // which errors outside it; -2^63 itself is in range but int() refuses it (cel-go doubleToInt64Checked).
   integer: (v) =>
-    `(type(${v}) == int || type(${v}) == uint || (type(${v}) == double && ${v} >= -9.0e18 && ${v} <= 9.0e18 && double(int(${v})) == ${v}))`,
+    `(type(${v}) == int || (type(${v}) == uint && ${v} <= 9223372036854775807u) || (type(${v}) == double && (${v} == -9.223372036854775808e18 || (${v} > -9.223372036854775808e18 && ${v} < 9.223372036854775808e18 && double(int(${v})) == ${v}))))`,
   array: (v) => `type(${v}) == list`,
   object: (v) => `type(${v}) == map`,
 };
