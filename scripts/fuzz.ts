@@ -1,4 +1,5 @@
-// npm run fuzz -- [--cases N] [--seed S] [--kyverno-every K]: a longer differential campaign.
+// npm run fuzz -- [--rule-set R] [--cases N] [--seed S] [--kyverno-every K]: a longer differential
+// campaign (rule sets: eci, the default, pss_baseline, pss_restricted).
 // Disagreeing cases are shrunk and written to test/fuzz/findings/ as fixture skeletons with
 // their seed (the first 10 of each batch are shrunk, up to 500 evaluations or 60 s each).
 
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/emit/engines.ts';
 import { compiled } from '../test/harness/compiled.ts';
-import { fuzz } from '../test/fuzz/differential.ts';
+import { fuzz, fuzzTarget } from '../test/fuzz/differential.ts';
 
 const { values } = parseArgs({
   options: {
@@ -14,12 +15,15 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
     'kyverno-every': { type: 'string', default: '50' },
     'batch': { type: 'string', default: '5000' },
+    'rule-set': { type: 'string', default: 'eci' },
   },
 });
 const total = Number(values.cases);
 const seed = Number(values.seed);
 const batch = Number(values.batch);
-const c = await compiled('eci');
+const ruleSet = values['rule-set'];
+fuzzTarget(ruleSet); // an unknown rule set fails before anything is compiled
+const c = await compiled(ruleSet);
 let disagreements = 0;
 const started = Date.now();
 const reach: Record<string, number> = {};

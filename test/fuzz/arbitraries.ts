@@ -171,16 +171,15 @@ export interface FuzzCase {
   readonly input: Record<string, unknown>;
 }
 
+/** A Pod, Deployment or CronJob in `namespace` with the pod template `meta` and `spec`. */
+export function podResource(kind: 'Pod' | 'Deployment' | 'CronJob', namespace: string, meta: Record<string, unknown>, spec: Record<string, unknown>): Record<string, unknown> {
+  const template = { metadata: meta, spec };
+  if (kind === 'Pod') return { apiVersion: 'v1', kind, metadata: { name: 'fuzz', namespace, ...meta }, spec };
+  if (kind === 'Deployment') return { apiVersion: 'apps/v1', kind, metadata: { name: 'fuzz', namespace }, spec: { selector: { matchLabels: { app: 'fuzz' } }, template } };
+  return { apiVersion: 'batch/v1', kind, metadata: { name: 'fuzz', namespace }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template } } } };
+}
+
 /** A Pod, Deployment or CronJob wrapping a generated pod template. */
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
   .record({ kind: fc.constantFrom('Pod', 'Pod', 'Deployment', 'CronJob'), meta: metadata, spec: podSpec, namespace: fc.constantFrom('team-a', 'team-b') })
-  .map(({ kind, meta, spec, namespace }) => {
-    const template = { metadata: meta, spec };
-    const input =
-      kind === 'Pod'
-        ? { apiVersion: 'v1', kind, metadata: { name: 'fuzz', namespace, ...meta }, spec }
-        : kind === 'Deployment'
-          ? { apiVersion: 'apps/v1', kind, metadata: { name: 'fuzz', namespace }, spec: { selector: { matchLabels: { app: 'fuzz' } }, template } }
-          : { apiVersion: 'batch/v1', kind, metadata: { name: 'fuzz', namespace }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template } } } };
-    return { input };
-  });
+  .map(({ kind, meta, spec, namespace }) => ({ input: podResource(kind, namespace, meta, spec) }));

@@ -13,13 +13,37 @@ import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
 import type { Facts } from '../harness/facts.ts';
 import { runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
 import { fuzzCase, type FuzzCase } from './arbitraries.ts';
+import { pssFuzzCase } from './arbitraries-pss.ts';
 
-/** Parameters that exercise every approval path (the defaults approve nothing). */
-export const FUZZ_PARAMS = {
-  approvedHostSysctls: ['kernel.core_pattern', 'net.core.somaxconn'],
-  privilegedApproved: ['team-b'],
-  sysRawioApproved: ['team-a'],
+/** What a campaign generates for a rule set, and the parameters the cases are judged with. */
+export interface FuzzTarget {
+  readonly generator: fc.Arbitrary<FuzzCase>;
+  /** Overrides of the rule set's default parameters. */
+  readonly params: Record<string, unknown>;
+  /** Where a triaged finding goes, and the text its expectations come from. */
+  readonly fixtures: string;
+  readonly catalogue: string;
+}
+
+const PSS_PAGE = 'the Pod Security Standards page (v1.37) and PSA\'s checks';
+
+export const FUZZ_TARGETS: Readonly<Record<string, FuzzTarget>> = {
+  // Parameters that exercise every approval path (the defaults approve nothing).
+  eci: {
+    generator: fuzzCase,
+    params: { approvedHostSysctls: ['kernel.core_pattern', 'net.core.somaxconn'], privilegedApproved: ['team-b'], sysRawioApproved: ['team-a'] },
+    fixtures: 'test/fixtures/eci/',
+    catalogue: 'ECI-RULES.md',
+  },
+  pss_baseline: { generator: pssFuzzCase, params: {}, fixtures: 'test/fixtures/pss_baseline/', catalogue: PSS_PAGE },
+  pss_restricted: { generator: pssFuzzCase, params: {}, fixtures: 'test/fixtures/pss_restricted/', catalogue: PSS_PAGE },
 };
+
+export function fuzzTarget(ruleSet: string): FuzzTarget {
+  const target = FUZZ_TARGETS[ruleSet];
+  if (!target) throw new Error(`no fuzz generator for rule set ${ruleSet} (known: ${Object.keys(FUZZ_TARGETS).join(', ')})`);
+  return target;
+}
 
 /** One engine judging the generated cases. */
 export interface FuzzLeg {
@@ -75,7 +99,7 @@ export interface ShrinkResult {
   readonly stopped?: string;
   /** Candidates an engine raised an error on (counted as not reproducing). */
   readonly errors: number;
-  /** fast-check's path to the shrunk case: fc.sample(fuzzCase, {seed, path, numRuns: 1}). */
+  /** fast-check's path to the shrunk case: fc.sample(generator, {seed, path, numRuns: 1}). */
   readonly path: string;
 }
 
@@ -151,6 +175,7 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
   if ((legs[0]?.every ?? 1) !== 1) throw new Error('the reference leg (the first) must judge every case');
   if (new Set(legs.map((l) => l.name)).size !== legs.length) throw new Error('fuzz legs need unique names');
   const budget = opts.shrink ?? DEFAULT_SHRINK;
+  const target = fuzzTarget(c.ruleSet.name);
   const judges = new Map<string, Judge>();
   for (const leg of legs) judges.set(leg.name, await judgeOf(c, leg));
 
@@ -158,11 +183,11 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
     file: '(fuzz)',
     name: `fuzz seed ${opts.seed} case ${i}`,
     description: 'generated',
-    params: FUZZ_PARAMS,
+    ...(Object.keys(target.params).length ? { params: target.params } : {}),
     input,
     expect: [],
   });
-  const inputs = fc.sample(fuzzCase, { seed: opts.seed, numRuns: opts.cases });
+  const inputs = fc.sample(target.generator, { seed: opts.seed, numRuns: opts.cases });
   const fixtures = inputs.map((x, i) => fixtureOf(i, x.input));
   const judged: Judged[] = fixtures.map(() => new Map());
   const evaluations: Record<string, number> = {};
@@ -194,7 +219,7 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
     let candidates = 0;
     let errors = 0;
     let stopped: string | undefined;
-    const property = fc.asyncProperty(fuzzCase, async (x) => {
+    const property = fc.asyncProperty(target.generator, async (x) => {
       if (replayed === undefined) {
         replayed = x;
         if (JSON.stringify(x.input) !== JSON.stringify(fixtures[i]!.input)) stopped = 'a replay that is not the sampled case';
@@ -242,11 +267,11 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
     const final = input === fixture.input ? judged[i]! : await judgeOne(i, input, legs.filter((l) => judged[i]!.has(l.name)));
     const facts = normalised(legs, final);
     const disagree = disagreeing(legs, final);
-    const file = join(opts.findingsDir, `seed-${opts.seed}-case-${i}.yaml`);
-    writeFinding(file, {
+    const file = join(opts.findingsDir, `${c.ruleSet.name}-seed-${opts.seed}-case-${i}.yaml`);
+    writeFinding(file, target, {
       seed: opts.seed,
       index: i,
-      source: opts.source ?? `npm run fuzz -- --seed ${opts.seed} --cases ${opts.cases} --kyverno-every ${opts.kyvernoEvery ?? 50}`,
+      source: opts.source ?? `npm run fuzz -- --rule-set ${c.ruleSet.name} --seed ${opts.seed} --cases ${opts.cases} --kyverno-every ${opts.kyvernoEvery ?? 50}`,
       reference: legs[0]!.name,
       input,
       facts,
@@ -259,7 +284,10 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
 
   const reach: Record<string, number> = {};
   for (const j of judged) {
-    for (const k of new Set(j.get(legs[0]!.name)!.map((f) => `${f.rule} ${f.action}`))) reach[k] = (reach[k] ?? 0) + 1;
+    const facts = j.get(legs[0]!.name)!;
+    // Cases no rule objects to: the generator must reach the allowed side too.
+    const seen = facts.length ? new Set(facts.map((f) => `${f.rule} ${f.action}`)) : ['(allowed)'];
+    for (const k of seen) reach[k] = (reach[k] ?? 0) + 1;
   }
   return {
     cases: fixtures.length,
@@ -285,7 +313,7 @@ interface Finding {
  * A finding in the shape of test/fixtures/README.md, which the fixture loader refuses until it
  * is triaged: `expect` is null and `finding` is not a fixture key.
  */
-function writeFinding(file: string, f: Finding): void {
+function writeFinding(file: string, target: FuzzTarget, f: Finding): void {
   const facts = (by: Record<string, readonly string[]>) => Object.fromEntries(Object.entries(by).map(([leg, ks]) => [leg, ks.map(expectation)]));
   const shrunk = f.shrink.steps > 0 ? `shrunk in ${f.shrink.steps} steps` : 'not shrunk';
   const doc = new Document({
@@ -293,7 +321,7 @@ function writeFinding(file: string, f: Finding): void {
       `Differential fuzzing, seed ${f.seed}, case ${f.index} (${shrunk}): ` +
       (f.disagree.length ? `${f.disagree.join(', ')} ${f.disagree.length === 1 ? 'disagrees' : 'disagree'} with ${f.reference}.` : `the engines agree on it; see finding.original.`),
     source: f.source,
-    params: FUZZ_PARAMS,
+    ...(Object.keys(target.params).length ? { params: target.params } : {}),
     input: f.input,
     expect: null,
     finding: {
@@ -308,8 +336,8 @@ function writeFinding(file: string, f: Finding): void {
   }, { aliasDuplicateObjects: false });
   doc.commentBefore =
     ' FINDING TO TRIAGE, not a fixture: the engines disagree on this generated case.\n' +
-    ' Write `expect` from ECI-RULES.md (never from an engine\'s output), delete `finding`,\n' +
-    ' then move the file into test/fixtures/eci/. `input` is the shrunk case; `finding.original`\n' +
+    ` Write \`expect\` from ${target.catalogue} (never from an engine's output), delete \`finding\`,\n` +
+    ` then move the file into ${target.fixtures}. \`input\` is the shrunk case; \`finding.original\`\n` +
     ' is the case as generated, and `finding.engines` each engine\'s facts for `input`.';
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, doc.toString());
