@@ -1,8 +1,8 @@
 // `eci-policy publish`: pack a compiled bundle into the tarball OPA downloads, optionally signed,
 // and optionally into an OCI image layout to push to a registry.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeFileAtomically } from '../emit/atomic.ts';
 import { findEngine, installHint } from '../emit/engines.ts';
 import type { Diagnostic } from '../ir/diagnostics.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
@@ -32,14 +32,6 @@ function report(errors: readonly Diagnostic[]): number {
   for (const d of errors) process.stderr.write(`${formatDiagnostic(d)}\n`);
   process.stderr.write('eci-policy: publish failed, nothing written\n');
   return 2;
-}
-
-/** Written beside its destination and renamed into place: never a half-written tarball. */
-function writeAtomically(file: string, content: Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
 }
 
 export async function publish(argv: string[]): Promise<number> {
@@ -84,7 +76,7 @@ export async function publish(argv: string[]): Promise<number> {
         `  push with: skopeo copy oci:${dir}:${tag} docker://<registry>/<repository>:${tag}\n`,
     );
   }
-  writeAtomically(resolve(values.out), tarball);
+  writeFileAtomically(resolve(values.out), tarball);
   process.stdout.write(`eci-policy: wrote ${values.out} (${signed ? 'signed' : 'unsigned'}, revision ${manifest.revision})\n`);
   return 0;
 }
