@@ -8,14 +8,16 @@ export function usageError(usage: string, message: string): never {
 
 type CommandOptions = NonNullable<ParseArgsConfig['options']>;
 const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+type CommandConfig<O extends CommandOptions, P extends boolean> = { args: string[]; options: O & typeof HELP; strict: true; allowPositionals: P };
+export type ParsedCommand<O extends CommandOptions, P extends boolean> = ReturnType<typeof parseArgs<CommandConfig<O, P>>>;
 
 /**
  * A subcommand's arguments, parsed strictly against `options` plus -h/--help. Bad usage exits 2
  * with the usage; --help prints the usage and gives undefined (the command exits 0).
  */
-export function parseCommand<O extends CommandOptions, P extends boolean>(usage: string, argv: string[], options: O, allowPositionals: P) {
-  const config = { args: argv, options: { ...options, ...HELP }, strict: true, allowPositionals } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+export function parseCommand<O extends CommandOptions, P extends boolean>(usage: string, argv: string[], options: O, allowPositionals: P): ParsedCommand<O, P> | undefined {
+  const config: CommandConfig<O, P> = { args: argv, options: { ...options, ...HELP }, strict: true, allowPositionals };
+  let parsed: ParsedCommand<O, P>;
   try {
     parsed = parseArgs(config);
   } catch (e) {
