@@ -429,12 +429,28 @@ test_pss_restricted_PSS_RUN_AS_USER_fail_zero_pod_and_container if {
 	_agree(got, [{"list":null,"container":null,"rule":"PSS-RUN-AS-USER","action":"deny","path":"spec.securityContext.runAsUser","value":0},{"list":"containers","container":"app","rule":"PSS-RUN-AS-USER","action":"deny","path":"spec.containers[0].securityContext.runAsUser","value":0}])
 }
 
+# pss_restricted/PSS-RUN-AS-USER/malformed-beyond-int64.yaml
+test_pss_restricted_PSS_RUN_AS_USER_malformed_beyond_int64 if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":1000,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsUser":100000000000000000000}}]}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"PSS-RUN-AS-USER","action":"deny","path":"spec.containers[0].securityContext.runAsUser"}])
+}
+
 # pss_restricted/PSS-RUN-AS-USER/malformed-string.yaml
 test_pss_restricted_PSS_RUN_AS_USER_malformed_string if {
 	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsUser":"0"}}],"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}}}}
 	params := {"selector":{"matchLabels":{}},"actions":{}}
 	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
 	_agree(got, [{"list":"containers","container":"app","rule":"PSS-RUN-AS-USER","action":"deny","path":"spec.containers[0].securityContext.runAsUser","value":"0"}])
+}
+
+# pss_restricted/PSS-RUN-AS-USER/pass-large-int64.yaml
+test_pss_restricted_PSS_RUN_AS_USER_pass_large_int64 if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":4611686018427388000,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
+	_agree(got, [])
 }
 
 # pss_restricted/PSS-RUN-AS-USER/pass-non-zero.yaml
