@@ -27,8 +27,36 @@ export interface WasmPolicy {
 
 type LoadedPolicy = Awaited<ReturnType<typeof loadPolicy>>;
 
+/**
+ * JSON text of `value` with every BigInt written out in full (the manifest reader keeps integers
+ * beyond 2^53 as BigInts; JSON.stringify refuses them, and a number would round them).
+ */
+export function exactJson(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : exactJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${exactJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The input as JSON text for opa-wasm, exact when it holds BigInts (JSON.stringify refuses those). */
+function wasmInput(input: unknown): ArrayBuffer {
+  let text: string;
+  try {
+    text = JSON.stringify(input);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    text = exactJson(input);
+  }
+  const bytes = new TextEncoder().encode(text);
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+}
+
 function single(policy: LoadedPolicy, input: unknown, entrypoint: string): unknown {
-  const rs = policy.evaluate(input, entrypoint) as { result: unknown }[];
+  const rs = policy.evaluate(wasmInput(input), entrypoint) as { result: unknown }[];
   if (!Array.isArray(rs) || rs.length !== 1) throw new Error(`${entrypoint}: expected one result, got ${JSON.stringify(rs)}`);
   return rs[0]!.result;
 }

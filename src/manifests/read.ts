@@ -4,7 +4,7 @@
 // Every refusal is a diagnostic with file, line and a code; a broken document does not stop
 // the ones after it.
 
-import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node, type ParseOptions, type ScalarTag, type Tags } from 'yaml';
 import type { Diagnostic } from '../ir/diagnostics.ts';
 
 export interface ManifestLimits {
@@ -83,6 +83,28 @@ function lineAtByte(bytes: Uint8Array, offset: number): Position {
 }
 
 /** Nesting depth of plain data, without recursion (a hostile document must not blow the stack). */
+/**
+ * Integers are read exactly: one beyond 2^53 is a BigInt (the WASM evaluator writes it out with
+ * all its digits), so an int64 field near its limits is judged on the right side of them; the
+ * rest stay numbers.
+ */
+function exactIntegers(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t === 'string' || !isIntTag(t)) return t;
+    const resolve = t.resolve;
+    return {
+      ...t,
+      resolve: (source: string, onError: (message: string) => void, options: ParseOptions) => {
+        if (source.length <= 15) return resolve(source, onError, options); // below 2^53 whatever its base
+        const v = resolve(source, onError, { ...options, intAsBigInt: true });
+        return typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v;
+      },
+    };
+  });
+}
+
+const isIntTag = (t: Tags[number]): t is ScalarTag => typeof t === 'object' && t.tag === 'tag:yaml.org,2002:int' && 'resolve' in t && !('collection' in t && t.collection);
+
 export function depthOf(value: unknown, limit: number): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];
@@ -168,7 +190,7 @@ export function* readManifests(bytes: Uint8Array, file: string, limits: Manifest
     const p = lines.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
   };
-  const composer = new Composer({ uniqueKeys: true, prettyErrors: false });
+  const composer = new Composer({ uniqueKeys: true, prettyErrors: false, customTags: exactIntegers });
   let index = 0;
 
   const handle = function* (doc: Document.Parsed): Generator<ManifestEntry> {

@@ -169,6 +169,27 @@ test('a pod with 5,000 containers is judged in full', async () => {
   assert.is(new Set(v.map((x) => x.container)).size, 5000);
 });
 
+test('integers beyond 2^53 are judged exactly: int64 max and min pass a typed field, 2^63 is a wrong type', async () => {
+  // PSS allows any non-zero runAsUser; the field is an int64, so 2^63 cannot be decoded (README,
+  // "Integers are int64"). As JavaScript numbers, 2^63 - 1 and 2^63 are the same value.
+  const restricted = (name: string, podUser: string, containerUser: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: team-a}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: ${podUser}, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: nginx
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsUser: ${containerUser}}
+`;
+  const f = file('int64.yaml', [restricted('limits', '9223372036854775807', '-9223372036854775808'), restricted('beyond', '9223372036854775808', '-9223372036854775809')].join('---\n'));
+  const run = await runCli(['audit', '--rule-set', 'pss_restricted', '--format', 'json', f]);
+  const report = JSON.parse(run.stdout) as JsonReport;
+  assert.is(run.code, 1, run.stderr);
+  const facts = report.resources.flatMap((r) => r.violations.map((v) => `${r.name} ${v.rule} ${v.path}`));
+  assert.equal(facts.sort(), ['beyond PSS-RUN-AS-USER spec.containers[0].securityContext.runAsUser', 'beyond PSS-RUN-AS-USER spec.securityContext.runAsUser']);
+});
+
 test('kubectl List export on stdin: each item is judged and located', async () => {
   const list = {
     apiVersion: 'v1',
