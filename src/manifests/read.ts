@@ -35,6 +35,7 @@ export interface ManifestObject {
   /** Index in the `items` of a List, when the object came from one. */
   readonly item?: number;
   readonly position: Position;
+  /** The parsed object; an integer beyond 2^53 is a BigInt (JSON.stringify refuses it: see exactJson). */
   readonly object: unknown;
   /** Where a field of this object is written; the nearest enclosing node when the field is absent. */
   locate(path: readonly PathSegment[]): Position;
