@@ -83,7 +83,6 @@ function lineAtByte(bytes: Uint8Array, offset: number): Position {
   return { line, column: offset - start + 1 };
 }
 
-/** Nesting depth of plain data, without recursion (a hostile document must not blow the stack). */
 /**
  * Integers are read exactly: one beyond 2^53 is a BigInt (the WASM evaluator writes it out with
  * all its digits), so an int64 field near its limits is judged on the right side of them; the
@@ -106,6 +105,7 @@ function exactIntegers(tags: Tags): Tags {
 
 const isIntTag = (t: Tags[number]): t is ScalarTag => typeof t === 'object' && t.tag === 'tag:yaml.org,2002:int' && 'resolve' in t && !('collection' in t && t.collection);
 
+/** Nesting depth of plain data, without recursion (a hostile document must not blow the stack). */
 export function depthOf(value: unknown, limit: number): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];
