@@ -5,7 +5,7 @@
 // differential fuzzer for pss_baseline and pss_restricted: every engine must report the same facts.
 
 import fc from 'fast-check';
-import { podResource, type FuzzCase } from './arbitraries.ts';
+import { podResource, podSpecOf, type FuzzCase } from './arbitraries.ts';
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
 /** A record whose keys are each present or not. */
@@ -146,20 +146,14 @@ const volume = orWrong(
   12,
 );
 
-const podSpec = fc
-  .record({
-    securityContext: maybe(podSecurityContext),
-    containers: fc.array(container, { minLength: 1, maxLength: 3 }),
-    initContainers: maybe(fc.array(container, { maxLength: 2 })),
-    ephemeralContainers: maybe(fc.array(container, { maxLength: 1 })),
-    hostNetwork: maybe(bool),
-    hostPID: maybe(bool),
-    hostIPC: maybe(bool),
-    hostUsers: maybe(bool),
-    os: maybe(orWrong(some({ name: orWrong(fc.constantFrom('linux', 'windows', 'Windows', '')) }))),
-    volumes: maybe(orWrong(fc.array(volume, { maxLength: 3 }))),
-  })
-  .map((spec) => Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+const podSpec = podSpecOf(podSecurityContext, container, {
+  hostNetwork: maybe(bool),
+  hostPID: maybe(bool),
+  hostIPC: maybe(bool),
+  hostUsers: maybe(bool),
+  os: maybe(orWrong(some({ name: orWrong(fc.constantFrom('linux', 'windows', 'Windows', '')) }))),
+  volumes: maybe(orWrong(fc.array(volume, { maxLength: 3 }))),
+});
 
 // AppArmor annotations (one per container name) and the seccomp annotations PSS v1.37 no longer reads.
 const annotations = fc.dictionary(

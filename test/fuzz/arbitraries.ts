@@ -147,15 +147,23 @@ const annotations = fc.record(
   { requiredKeys: [] },
 );
 
-const podSpec = fc
-  .record({
-    securityContext: maybe(podSecurityContext),
-    containers: fc.array(container, { minLength: 1, maxLength: 3 }),
-    initContainers: maybe(fc.array(container, { maxLength: 2 })),
-    ephemeralContainers: maybe(fc.array(container, { maxLength: 1 })),
-    hostNetwork: maybe(fc.boolean()),
-  })
-  .map((spec) => Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+/**
+ * A pod spec: maybe a security context, one to three containers, maybe init and ephemeral ones,
+ * then the `extra` fields; the fields generated as undefined are left out.
+ */
+export function podSpecOf(securityContext: fc.Arbitrary<unknown>, container: fc.Arbitrary<unknown>, extra: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .record({
+      securityContext: maybe(securityContext),
+      containers: fc.array(container, { minLength: 1, maxLength: 3 }),
+      initContainers: maybe(fc.array(container, { maxLength: 2 })),
+      ephemeralContainers: maybe(fc.array(container, { maxLength: 1 })),
+      ...extra,
+    })
+    .map((spec) => Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+}
+
+const podSpec = podSpecOf(podSecurityContext, container, { hostNetwork: maybe(fc.boolean()) });
 
 const metadata = fc
   .record({
