@@ -50,9 +50,8 @@ function wasmInput(input: unknown): ArrayBuffer {
     if (!(e instanceof TypeError)) throw e;
     text = exactJson(input);
   }
-  const bytes = new TextEncoder().encode(text);
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  // encode() returns a new Uint8Array over its own buffer of exactly its length.
+  return new TextEncoder().encode(text).buffer as ArrayBuffer;
 }
 
 function single(policy: LoadedPolicy, input: unknown, entrypoint: string): unknown {

@@ -90,7 +90,7 @@ function lineAtByte(bytes: Uint8Array, offset: number): Position {
  */
 function exactIntegers(tags: Tags): Tags {
   return tags.map((t) => {
-    if (typeof t === 'string' || !isIntTag(t)) return t;
+    if (!isIntTag(t)) return t;
     const resolve = t.resolve;
     return {
       ...t,
@@ -103,7 +103,7 @@ function exactIntegers(tags: Tags): Tags {
   });
 }
 
-const isIntTag = (t: Tags[number]): t is ScalarTag => typeof t === 'object' && t.tag === 'tag:yaml.org,2002:int' && 'resolve' in t && !('collection' in t && t.collection);
+const isIntTag = (t: Tags[number]): t is ScalarTag => typeof t === 'object' && t.tag === 'tag:yaml.org,2002:int' && !('collection' in t);
 
 /** Nesting depth of plain data, without recursion (a hostile document must not blow the stack). */
 export function depthOf(value: unknown, limit: number): number {
