@@ -18,8 +18,8 @@ const drop = (literal: string) => (text: string) => {
   if (mutated === text) throw new Error(`the mutation did not change the artefact: ${literal} not found`);
   return mutated;
 };
-// In Rego the set element is `"NET_ADMIN", `; in the YAML-quoted CEL it is `\"NET_ADMIN\", `.
-const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop('\\"NET_ADMIN\\", ') };
+// In Rego the set element is `"NET_ADMIN", `; in the CEL (single-quoted literals) it is `'NET_ADMIN', `.
+const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', ") };
 
 const intact = await runMatrix(c, fixtures, LEGS);
 const broken = await runMatrix(c, fixtures, LEGS, mutation);

@@ -65,7 +65,9 @@ interface ReportResult {
 export function parseKyvernoMessage(message: string, separator: string): { path: string; list?: string; index?: number }[] & { omitted?: number } {
   const at = message.lastIndexOf(`${separator}[`);
   if (at < 0) throw new Error(`kyverno message without facts: ${message}`);
-  const entries = JSON.parse(message.slice(at + separator.length)) as string[];
+  // The entries are CEL's strings.quote: JSON's escapes, plus \a and \v for BEL and VT.
+  const json = message.slice(at + separator.length).replace(/\\(.)/gs, (e, c: string) => (c === 'a' ? '\\u0007' : c === 'v' ? '\\u000b' : e));
+  const entries = JSON.parse(json) as string[];
   const more = /^(\d+) more$/.exec(entries.at(-1) ?? '');
   if (more) entries.pop();
   const facts = entries.map((entry) => {

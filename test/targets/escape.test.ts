@@ -117,11 +117,16 @@ test('Kyverno: the title annotations are the original text', () => {
   assert.ok(policy.metadata.annotations['policies.kyverno.io/description']!.startsWith(EVERYTHING.text));
 });
 
-test('CEL string literal extraction (a test helper) finds double-quoted literals only', () => {
-  assert.equal(celStringLiterals(`"a \\"b\\"" + '"' + x.replace('\\\\', '\\\\\\\\') + "c\\\\d" + '[' + "\\u2028"`), [
+test('CEL string literal extraction (a test helper) reads double- and single-quoted literals', () => {
+  assert.equal(celStringLiterals(`"a \\"b\\"" + '"' + x.replace('\\\\', '\\\\\\\\') + "c\\\\d" + '[' + "\\u2028" + 'it\\'s'`), [
     'a "b"',
+    '"',
+    '\\',
+    '\\\\',
     'c\\d',
+    '[',
     '\u2028',
+    "it's",
   ]);
 });
 

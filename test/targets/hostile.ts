@@ -216,18 +216,31 @@ export function celStringLiterals(expr: string): string[] {
     let j = i + 1;
     while (j < expr.length && expr[j] !== quote) j += expr[j] === '\\' ? 2 : 1;
     if (j >= expr.length) throw new Error(`unterminated string literal at ${i}: ${expr.slice(i, i + 40)}`);
-    if (quote === '"') out.push(JSON.parse(expr.slice(i, j + 1)) as string);
+    out.push(decodeCelLiteral(expr.slice(i + 1, j), quote));
     i = j;
   }
   return out;
 }
 
+/** The text of a CEL string literal's body: JSON's escapes, and `\'` in single-quoted ones. */
+function decodeCelLiteral(body: string, quote: string): string {
+  let json = '';
+  for (let k = 0; k < body.length; k++) {
+    const ch = body[k]!;
+    if (ch === '\\') {
+      const next = body[++k]!;
+      json += next === "'" ? "'" : `\\${next}`;
+    } else json += ch === '"' && quote === "'" ? '\\"' : ch;
+  }
+  return JSON.parse(`"${json}"`) as string;
+}
+
 /**
  * Whether one of the literals is the message, as it is written into a messageExpression: the
- * message alone, or the message between a `<RULE-ID> <check-id>: ` prefix and ` :: `.
+ * message alone (one of several checks' messages), or after the `<RULE-ID>: ` prefix.
  */
 export function carriesMessage(literals: readonly string[], ruleId: string, message: string): boolean {
-  return literals.some((l) => l === message || l === `${ruleId} ${MESSAGE_CHECK}: ${message} :: `);
+  return literals.some((l) => l === message || l === `${ruleId}: ${message}`);
 }
 
 /** The Pod rules of a ClusterPolicy for an IR rule: `<rule-id>` or `<rule-id>-<suffix>`. */
