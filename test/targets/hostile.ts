@@ -236,11 +236,11 @@ function decodeCelLiteral(body: string, quote: string): string {
 }
 
 /**
- * Whether one of the literals is the message, as it is written into a messageExpression: the
- * message alone (one of several checks' messages), or after the `<RULE-ID>: ` prefix.
+ * Whether one of the literals is the message, as it is written into a messageExpression: between
+ * the `<RULE-ID>: ` prefix and the ` :: [` that opens the facts.
  */
 export function carriesMessage(literals: readonly string[], ruleId: string, message: string): boolean {
-  return literals.some((l) => l === message || l === `${ruleId}: ${message}`);
+  return literals.some((l) => l === `${ruleId}: ${message} :: [`);
 }
 
 /** The Pod rules of a ClusterPolicy for an IR rule: `<rule-id>` or `<rule-id>-<suffix>`. */

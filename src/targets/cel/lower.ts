@@ -50,6 +50,25 @@ const field = (m: string, k: string) => `${opt(m, k)}.orValue(null)`;
 /** The value at `k` of the map `m` when it is a map, else `{}`. */
 const mapField = (m: string, k: string) => `(type(${opt(m, k)}.orValue(0)) == map ? ${sel(m, k)} : {})`;
 
+/** `base + lit`, with `lit` (a celString) merged into a literal that ends `base`. */
+function concatLiteral(base: string, lit: string): string {
+  const closing = /(\\*)'$/.exec(base);
+  // A final quote after an even number of backslashes closes a literal (celString escapes `'`).
+  if (closing && closing[1]!.length % 2 === 0 && /^'[^]*'$/.test(lit) && endsWithLiteral(base)) return `${base.slice(0, -1)}${lit.slice(1)}`;
+  return `${base} + ${lit}`;
+}
+/** Does `e` end with a whole string literal operand (`… + 'x'`, or only `'x'`)? */
+function endsWithLiteral(e: string): boolean {
+  let start = -1;
+  for (let i = 0; i < e.length; i++) {
+    if (e[i] !== "'") continue;
+    start = i;
+    for (i++; i < e.length && e[i] !== "'"; i++) if (e[i] === '\\') i++;
+    if (i === e.length - 1) return start === 0 || e.slice(0, start).endsWith(' + ');
+  }
+  return false;
+}
+
 /** A runtime key segment (for keys of user objects): `.key` or `["key"]`, quotes escaped. */
 const keySegment = (k: string): string => `(${k}.matches('^[A-Za-z_][A-Za-z0-9_]*$') ? '.' + ${k} : '[' + strings.quote(${k}) + ']')`;
 
@@ -155,15 +174,19 @@ export class RuleContext {
     return 'variables.an';
   }
 
-  /** A pod-level expression computed once per rule (deduplicated by its text). */
-  hoist(expression: string): string {
-    let h = this.hoisted.get(expression);
+  /**
+   * A pod-level expression computed once per rule, keyed by the IR node it lowers (its text
+   * differs between lowerings in its fresh names). A short one is cheaper inline.
+   */
+  hoist(key: string, lower: () => string): string {
+    let h = this.hoisted.get(key);
     if (!h) {
-      h = { name: `h${this.hoisted.size}`, expression };
-      this.hoisted.set(expression, h);
-      this.hoistOrder.push(expression);
+      const expression = lower();
+      h = { name: expression.length > HOIST_MIN_LENGTH ? `h${this.hoistOrder.length}` : '', expression };
+      this.hoisted.set(key, h);
+      if (h.name) this.hoistOrder.push(key);
     }
-    return `variables.${h.name}`;
+    return h.name ? `variables.${h.name}` : h.expression;
   }
 
   /** The rule's variables, each after the ones it reads. */
@@ -202,20 +225,22 @@ export class RuleContext {
   }
 
   private containersExpr(): string {
-    const entry: [string, string][] = [
-      ['c', 'c'],
-      ['p', `variables.b + '.' + l + '[' + string(i) + ']'`],
-      ['a', `'@' + l + '[' + string(i) + ']'`],
-      ...(this.needsLists ? [['l', 'l'] as [string, string]] : []),
+    // [key, expression, is it a string (else dyn)]
+    const entry: [string, string, boolean][] = [
+      ['c', 'c', false],
+      ['p', `variables.b + '.' + l + '[' + string(i) + ']'`, true],
+      ['a', `'@' + l + '[' + string(i) + ']'`, true],
+      ...(this.needsLists ? [['l', 'l', true] as [string, string, boolean]] : []),
     ];
     // Each normalised intermediate from the container itself (a map literal cannot read its
     // siblings): the walk is written once per rule.
-    for (const [key, name] of this.ctrMaps) entry.push([name, walkToMap('c', JSON.parse(key) as string[])]);
+    for (const [key, name] of this.ctrMaps) entry.push([name, walkToMap('c', JSON.parse(key) as string[]), false]);
     for (const [key, name] of this.effectives) {
-      entry.push([name, containerEffective('c', JSON.parse(key) as string[], `variables.q${name.slice(1)}`)]);
+      entry.push([name, containerEffective('c', JSON.parse(key) as string[], `variables.q${name.slice(1)}`), false]);
     }
-    // Kubernetes' CEL rejects map literals with values of different types: each is a dyn.
-    const literal = `{${entry.map(([k, e]) => `'${k}': dyn(${e})`).join(', ')}}`;
+    // Kubernetes' CEL rejects map literals whose values differ in type: the strings are made dyn
+    // like the rest (values read from the object are dyn already).
+    const literal = `{${entry.map(([k, e, str]) => `'${k}': ${str ? `dyn(${e})` : e}`).join(', ')}}`;
     return `${celList(CONTAINER_LISTS)}.map(l, [variables.pod[?l].orValue(0)].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) == map, ${literal}) : [])[0]).flatten()`;
   }
 }
@@ -225,8 +250,8 @@ function specPathExpr(shape: TemplateShape): string {
   const { controllers } = shape;
   if (!controllers.length) return celString('object.spec');
   const templated = controllers.filter((k) => k !== 'CronJob');
-  const cron = controllers.includes('CronJob') ? `object.kind == 'CronJob' ? 'object.spec.jobTemplate.spec.template.spec' : ` : '';
-  return `object.kind == 'Pod' ? 'object.spec' : ${cron}${templated.length ? `'object.spec.template.spec'` : "''"}`;
+  const cron = controllers.includes('CronJob') ? `object.kind == 'CronJob' ? '.jobTemplate.spec.template.spec' : ` : '';
+  return `'object.spec' + (object.kind == 'Pod' ? '' : ${cron}${templated.length ? `'.template.spec'` : "''"})`;
 }
 
 /** `base` (a map) walked along `path`, each step normalised to a map. */
@@ -434,10 +459,8 @@ const notOperand = (e: string) => (/[ ]/.test(topLevel(e).trim()) ? `(${e})` : e
 
 export function conditionExpr(c: Condition, scope: Scope): string {
   // A pod-level part of a per-item condition is computed once per rule.
-  // (A short one is cheaper inline than as a variable.)
   if ((scope.item || scope.ctr) && podLevel(c)) {
-    const once = conditionExpr(c, { item: null, ctr: null, rule: scope.rule });
-    return once.length > HOIST_MIN_LENGTH ? scope.rule.hoist(once) : once;
+    return scope.rule.hoist(`c${JSON.stringify(c)}`, () => conditionExpr(c, { item: null, ctr: null, rule: scope.rule }));
   }
   const rule = scope.rule;
   const v = (ref: Ref) => refExpr(ref, scope);
@@ -524,7 +547,7 @@ function quantityMilli(raw: string, rule: RuleContext): string {
 export function numberExpr(n: NumberExpr, scope: Scope): string {
   const rule = scope.rule;
   // Pod-level numbers (the memory basis) are computed once per rule.
-  if ((scope.item || scope.ctr) && podLevelNumber(n)) return rule.hoist(numberExpr(n, { item: null, ctr: null, rule }));
+  if ((scope.item || scope.ctr) && podLevelNumber(n)) return rule.hoist(`n${JSON.stringify(n)}`, () => numberExpr(n, { item: null, ctr: null, rule }));
   switch (n.kind) {
     case 'intString': {
       const re = `^[0-9]{1,${INT_STRING_MAX_DIGITS}}$`;
@@ -555,22 +578,22 @@ export function numberExpr(n: NumberExpr, scope: Scope): string {
 /** One check's facts: a CEL list of path strings, over the pod or over one container entry `x`. */
 export interface CheckFacts {
   readonly scope: 'pod' | 'container';
-  /** The list, each string starting with the tag. */
+  /** The list of paths. */
   readonly expr: string;
   /** For container checks narrowed to some lists: those lists. */
   readonly lists?: readonly ContainerList[];
 }
 
 /**
- * The facts of one check: a CEL list holding, for each violating item, `tag` followed by the
- * path of the reported field (`at` inside the item). Container checks are written over the
- * container entry `x`; the caller iterates the containers once for all of a rule's checks and
- * appends the container (`@<list>[<index>]`) there.
+ * The facts of one check: a CEL list holding, for each violating item, the path of the reported
+ * field (`at` inside the item). Container checks are written over the container entry `x`; the
+ * caller iterates the containers once for all of a rule's checks and appends the container
+ * (`@<list>[<index>]`) there.
  */
-export function checkFacts(s: Subject, violation: Condition, at: Path, tag: string, rule: RuleContext): CheckFacts {
+export function checkFacts(s: Subject, violation: Condition, at: Path, rule: RuleContext): CheckFacts {
   /** `base` followed by a static path (nothing to add for an empty one). */
-  const plus = (base: string, p: Path) => (p.length ? `${base} + ${celString(pathSuffix(p))}` : base);
-  const fact = (path: string) => `${tag}${plus(path, at)}`;
+  const plus = (base: string, p: Path) => (p.length ? concatLiteral(base, celString(pathSuffix(p))) : base);
+  const fact = (path: string) => plus(path, at);
   const podPath = (p: Path) => plus('variables.b', p);
   const metaPath = (p: Path) => `variables.b.substring(0, size(variables.b) - 4) + ${celString(`metadata${pathSuffix(p)}`)}`;
   const cond = (item: string, ctr: string | null) => conditionExpr(violation, { item, ctr, rule });
@@ -582,7 +605,7 @@ export function checkFacts(s: Subject, violation: Condition, at: Path, tag: stri
   // Each element of a list value.
   const elements = (value: string, path: string, ctr: string | null) => {
     const [l, i, v] = [rule.fresh(), rule.fresh(), rule.fresh()];
-    return `[${value}].map(${l}, type(${l}) == list ? ${l}.transformList(${i}, ${v}, ${cond(v, ctr)}, ${fact(`${path} + '[' + string(${i}) + ']'`)}) : [])[0]`;
+    return `[${value}].map(${l}, type(${l}) == list ? ${l}.transformList(${i}, ${v}, ${cond(v, ctr)}, ${fact(`${concatLiteral(path, "'['")} + string(${i}) + ']'`)}) : [])[0]`;
   };
   // Each entry of a map value whose key is not in `except` and whose value is not null.
   const entries = (value: string, path: string, except: readonly string[], ctr: string | null, keyFilter?: (k: string) => string) => {
@@ -611,7 +634,7 @@ export function checkFacts(s: Subject, violation: Condition, at: Path, tag: stri
     case 'podListItemKeys': {
       const [l, i, el, k, v] = [rule.fresh(), rule.fresh(), rule.fresh(), rule.fresh(), rule.fresh()];
       const skip = s.except.length ? `!(${k} in ${celList(s.except)}) && ` : '';
-      const path = `${podPath(s.path)} + '[' + string(${i}) + ']' + ${keySegment(k)}`;
+      const path = `${concatLiteral(podPath(s.path), "'['")} + string(${i}) + ']' + ${keySegment(k)}`;
       return pod(
         `[${podValue(s.path)}].map(${l}, type(${l}) == list ? ${l}.transformList(${i}, ${el}, type(${el}) == map ? ${el}.transformList(${k}, ${v}, ${skip}${v} != null && ${andOperand(cond(v, null))}, ${fact(path)}) : []).flatten() : [])[0]`,
       );
@@ -650,7 +673,7 @@ export function checkFacts(s: Subject, violation: Condition, at: Path, tag: stri
  * all container checks, each container's facts tagged `@<list>[<index>]` when `perContainer`.
  */
 export function ruleFacts(checks: readonly CheckFacts[], perContainer: boolean): string {
-  const group = (xs: readonly string[]) => (xs.length === 1 ? xs[0]! : xs.map((x) => `(${x})`).join(' + '));
+  const group = (xs: readonly string[]) => (xs.length === 1 ? xs[0]! : xs.map((x) => (/\?/.test(topLevel(x)) ? `(${x})` : x)).join(' + '));
   const podParts = checks.filter((c) => c.scope === 'pod').map((c) => c.expr);
   const ctrParts = checks
     .filter((c) => c.scope === 'container')

@@ -51,21 +51,16 @@ function celParams(params: ParamValues): CelParams {
 }
 
 /**
- * `<RULE-ID>: <message of each failing check>; … :: ["<entry>", …]`: the text for people, then
- * the facts as a JSON array of strings (`strings.quote` writes JSON's escapes but for \a and \v,
- * which the harness reads too). With several messages, each fact starts with the index of its
- * check's message and a colon, which the message reads and strips. Past MESSAGE_MAX_FACTS
- * entries the message would outgrow Kubernetes' 5 KiB (and lose every fact): the first ones are
- * listed and the rest counted.
+ * `<RULE-ID>: <text> :: ["<entry>", …]`: the text for people, then the facts as a JSON array of
+ * strings (`strings.quote` writes JSON's escapes but for \a and \v, which the harness reads too).
+ * The text is the checks' message when they share one, else the rule's title: per-check texts
+ * would be most of the policy's size, and the facts already name each offending field. Past
+ * MESSAGE_MAX_FACTS entries the message would outgrow Kubernetes' 5 KiB (and lose every fact):
+ * the first ones are listed and the rest counted.
  */
-function messageExpression(ruleId: string, messages: readonly string[]): string {
+function messageExpression(ruleId: string, text: string): string {
   const f = 'variables.f';
-  const tagged = messages.length > 1;
-  const text = tagged
-    ? `${celString(`${ruleId}: `)} + [${messages.map((m) => celString(kyvernoMessage(m))).join(', ')}].transformList(i, m, ${f}.exists(s, s.startsWith(string(i) + ':')), m).join('; ')`
-    : celString(`${ruleId}: ${kyvernoMessage(messages[0]!)}`);
-  const entry = tagged ? `s.substring(s.indexOf(':') + 1)` : 's';
-  return `${text} + ${celString(`${MESSAGE_SEPARATOR}[`)} + ${f}.transformList(i, s, i < ${MESSAGE_MAX_FACTS}, strings.quote(${entry})).join(',') + (size(${f}) > ${MESSAGE_MAX_FACTS} ? ',"' + string(size(${f}) - ${MESSAGE_MAX_FACTS}) + ' more"' : '') + ']'`;
+  return `${celString(`${ruleId}: ${kyvernoMessage(text)}${MESSAGE_SEPARATOR}[`)} + ${f}.transformList(i, s, i < ${MESSAGE_MAX_FACTS}, strings.quote(s)).join(',') + (size(${f}) > ${MESSAGE_MAX_FACTS} ? ',"' + string(size(${f}) - ${MESSAGE_MAX_FACTS}) + ' more"' : '') + ']'`;
 }
 
 /** The selector on the template's labels (`variables.t`: preconditions see the rule's variables). */
@@ -88,8 +83,7 @@ export function kyvernoMessage(message: string): string {
 
 interface LoweredCheck {
   readonly message: string;
-  /** The check's facts, given the tag its strings start with. */
-  readonly facts: (tag: string, ctx: RuleContext) => CheckFacts;
+  readonly facts: (ctx: RuleContext) => CheckFacts;
 }
 
 interface RuleShape {
@@ -100,15 +94,22 @@ interface RuleShape {
 }
 
 /** The Kyverno rule for some checks of one IR rule that share an action. */
-function ruleFor(s: RuleShape, ruleId: string, name: string, action: Action, perContainer: boolean, checks: readonly LoweredCheck[], guardSpec = true): KyvernoRule {
+function ruleFor(
+  s: RuleShape,
+  rule: { readonly id: string; readonly title: string },
+  name: string,
+  action: Action,
+  perContainer: boolean,
+  checks: readonly LoweredCheck[],
+  guardSpec = true,
+): KyvernoRule {
   const ctx = new RuleContext(s.shape, s.params);
-  // Checks with the same message share its index.
-  const messages = [...new Set(checks.map((c) => c.message))];
-  const tag = (c: LoweredCheck) => (messages.length > 1 ? `'${messages.indexOf(c.message)}:' + ` : '');
   const facts = ruleFacts(
-    checks.map((c) => c.facts(tag(c), ctx)),
+    checks.map((c) => c.facts(ctx)),
     perContainer,
   );
+  const messages = new Set(checks.map((c) => c.message));
+  const ruleId = rule.id;
   return {
     name,
     kinds: s.kinds,
@@ -119,30 +120,29 @@ function ruleFor(s: RuleShape, ruleId: string, name: string, action: Action, per
     variables: [...ctx.variables(), { name: 'f', expression: facts }],
     // A pod spec that is not an object is the input rule's (as in Rego): no other check runs.
     expression: guardSpec ? `type(variables.t.?spec.orValue(0)) != map || size(variables.f) == 0` : 'size(variables.f) == 0',
-    messageExpression: messageExpression(ruleId, messages),
+    messageExpression: messageExpression(ruleId, messages.size === 1 ? checks[0]!.message : rule.title),
   };
 }
 
 /** The input rule's checks that apply to admitted objects: pod spec, container lists, containers. */
 function inputRule(rs: RuleSet, s: RuleShape): KyvernoRule {
   const lists = celList(CONTAINER_LISTS);
-  const pod = (message: string, expr: (tag: string) => string): LoweredCheck => ({ message, facts: (tag) => ({ scope: 'pod', expr: expr(tag) }) });
+  const pod = (message: string, expr: string): LoweredCheck => ({ message, facts: () => ({ scope: 'pod', expr }) });
   return ruleFor(
     s,
-    rs.inputRule.id,
+    rs.inputRule,
     rs.inputRule.id.toLowerCase(),
     'deny',
     false,
     [
-      pod('pod spec must be an object', (tag) => `type(variables.t.?spec.orValue(null)) == map ? [] : [${tag}variables.b]`),
+      pod('pod spec must be an object', `type(variables.t.?spec.orValue(null)) == map ? [] : [variables.b]`),
       pod(
         'container list must be a list',
-        (tag) => `${lists}.filter(l, [variables.pod[?l].orValue(null)].exists(v, v != null && type(v) != list)).map(l, ${tag}variables.b + '.' + l)`,
+        `${lists}.filter(l, [variables.pod[?l].orValue(null)].exists(v, v != null && type(v) != list)).map(l, variables.b + '.' + l)`,
       ),
       pod(
         'container must be an object',
-        (tag) =>
-          `${lists}.map(l, [variables.pod[?l].orValue([])].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) != map, ${tag}variables.b + '.' + l + '[' + string(i) + ']') : [])[0]).flatten()`,
+        `${lists}.map(l, [variables.pod[?l].orValue([])].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) != map, variables.b + '.' + l + '[' + string(i) + ']') : [])[0]).flatten()`,
       ),
     ],
     false,
@@ -173,9 +173,9 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateI
       const name = action === setting ? rule.id.toLowerCase() : `${rule.id.toLowerCase()}-${action}`;
       const lowered = checks.map((check) => ({
         message: check.message,
-        facts: (tag: string, ctx: RuleContext) => checkFacts(check.subject, check.violation, check.at ?? [], tag, ctx),
+        facts: (ctx: RuleContext) => checkFacts(check.subject, check.violation, check.at ?? [], ctx),
       }));
-      rules.push(ruleFor(s, rule.id, name, action, rule.level === 'container', lowered));
+      rules.push(ruleFor(s, rule, name, action, rule.level === 'container', lowered));
     }
   }
   return {
