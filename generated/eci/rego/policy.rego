@@ -192,9 +192,9 @@ _quantity_multiplier := {
 	"Ti": 1099511627776,
 }
 
-# ---- Container lists. The checks walk each list inside a reference (`cs[ci].securityContext`),
-# so a container without the field a check reads costs a failed lookup. The effective security
-# context (kubelet's DetermineEffectiveSecurityContext) is read by the _eff_ functions below.
+# ---- Container lists, each an array. The container checks share one rule that reads each
+# container once; the effective security context (kubelet's DetermineEffectiveSecurityContext)
+# is read by the _eff_ functions below.
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
@@ -309,137 +309,78 @@ violations contains v if {
 	not "ECI-POD-001" in _rules_off
 	item := _pod.securityContext.sysctls
 	item != null
-	_cond_2(item)
+	not _cond_1(item)
 	v := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls"]), "value": item, "message": "securityContext.sysctls must be a list"}
 }
 
 # ECI-POD-001 sysctl-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-001" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_4(item)
-	v := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
-}
-
 # ECI-POD-001 sysctl-name-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-001" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_7(item)
-	v := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
-}
-
 # ECI-POD-001 sysctl-value-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-001" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_14(item)
-	v := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "sysctl value must be a string"}
-}
-
 # ECI-POD-001 sysctl-name-invalid
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-001" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_20(item)
-	v := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)"}
-}
-
 # ECI-POD-001 sysctl-not-supported
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-001" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_26(item)
-	v := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)"}
-}
-
 # ECI-POD-002 value-not-integer
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-002" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_29(item)
-	v := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes must be a string holding a non-negative integer"}
-}
-
-# ECI-POD-002 limit-quantity
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-002" in _rules_off
-	_cond_33
-	ln := "containers"
-	cs := _lists[ln]
-	item := cs[ci].resources.limits.memory
-	item != null
-	_cond_35(item)
-	v := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.limits.memory"]), "value": item, "message": "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
-}
-
-# ECI-POD-002 request-quantity
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-002" in _rules_off
-	_cond_33
-	ln := "containers"
-	cs := _lists[ln]
-	item := cs[ci].resources.requests.memory
-	item != null
-	c := cs[ci]
-	_cond_38(item, c)
-	v := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.requests.memory"]), "value": item, "message": "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
-}
-
 # ECI-POD-002 exceeds-20-percent
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-POD-002" in _rules_off
-	_cond_39
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_42(item)
-	v := {"rule": "ECI-POD-002", "action": _rule_action("ECI-POD-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes exceeds 20% of the pod memory"}
-}
-
 # ECI-POD-002 no-memory-basis
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	not "ECI-POD-002" in _rules_off
-	_cond_32
-	_cond_46
-	_cond_50
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	_cond_51(item)
-	v := {"rule": "ECI-POD-002", "action": "warn", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request"}
+	some v in {w |
+		not "ECI-POD-001" in _rules_off
+		not _cond_3(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		not _cond_5(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		item.value != null
+		not _cond_8(item)
+		not _cond_11(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "sysctl value must be a string"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		_cond_5(item)
+		not _cond_16(item)
+		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		_cond_5(item)
+		_cond_13(item)
+		_cond_15(item)
+		not _cond_21(item)
+		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		not _cond_23(item)
+		w := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes must be a string holding a non-negative integer"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		_cond_23(item)
+		is_number(_num_4)
+		not _cond_34(item)
+		w := {"rule": "ECI-POD-002", "action": _rule_action("ECI-POD-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes exceeds 20% of the pod memory"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		_cond_23(item)
+		not _cond_26
+		not _cond_38
+		not _cond_42
+		w := {"rule": "ECI-POD-002", "action": "warn", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request"}
+	}
 }
 
 # ECI-POD-003 annotation-malformed
@@ -449,7 +390,7 @@ violations contains v if {
 	not "ECI-POD-003" in _rules_off
 	item := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	item != null
-	_cond_53(item)
+	not _cond_44(item)
 	v := {"rule": "ECI-POD-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations[\"k8s.aliyun.com/eci-host-sysctls\"]"]), "value": item, "message": "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)"}
 }
 
@@ -458,7 +399,7 @@ violations contains v if {
 	_in_scope
 	is_object(_pod)
 	not "ECI-POD-003" in _rules_off
-	_cond_54
+	_cond_46
 	raw := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(raw)
 	json.is_valid(raw)
@@ -467,7 +408,7 @@ violations contains v if {
 	some el in arr
 	item := el.name
 	is_string(item)
-	_cond_56(item)
+	not _cond_47(item)
 	v := {"rule": "ECI-POD-003", "action": _rule_action("ECI-POD-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations[\"k8s.aliyun.com/eci-host-sysctls\"]"]), "value": item, "message": "host sysctl is not approved (approvedHostSysctls)"}
 }
 
@@ -478,7 +419,7 @@ violations contains v if {
 	not "ECI-POD-004" in _rules_off
 	item := _pod.securityContext
 	item != null
-	_cond_4(item)
+	not _cond_3(item)
 	v := {"rule": "ECI-POD-004", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext"]), "value": item, "message": "pod securityContext must be an object"}
 }
 
@@ -492,123 +433,8 @@ violations contains v if {
 	some key, item in obj
 	not key in {"runAsUser", "sysctls"}
 	item != null
-	_cond_57(item)
+	item != null
 	v := {"rule": "ECI-POD-004", "action": _rule_action("ECI-POD-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext", _key_seg(key)]), "value": item, "message": "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)"}
-}
-
-# ECI-CTR-001 capabilities-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.capabilities
-	item != null
-	_cond_4(item)
-	v := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 add-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.capabilities.add
-	item != null
-	_cond_2(item)
-	v := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 add-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_59(item)
-	v := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 cap-prefix
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_61(item)
-	v := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 all
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_63(item)
-	v := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "ALL grants every capability; ECI allows only the listed ones", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 sys-rawio-not-approved
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	_cond_66
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_67(item)
-	v := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "SYS_RAWIO needs an approved ticket (sysRawioApproved)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-001 not-allowed
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-001" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_71(item)
-	v := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-002 privileged-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-002" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.privileged
-	item != null
-	_cond_73(item)
-	v := {"rule": "ECI-CTR-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-002 privileged-not-approved
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-002" in _rules_off
-	_cond_76
-	cs := _lists[ln]
-	item := cs[ci].securityContext.privileged
-	item != null
-	_cond_74(item)
-	v := {"rule": "ECI-CTR-002", "action": _rule_action("ECI-CTR-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers need an approved ticket (privilegedApproved)", "list": ln, "container": object.get(cs[ci], "name", "")}
 }
 
 # ECI-CTR-003 run-as-non-root-type-pod
@@ -618,59 +444,11 @@ violations contains v if {
 	not "ECI-CTR-003" in _rules_off
 	item := _pod.securityContext.runAsNonRoot
 	item != null
-	_cond_73(item)
+	not _cond_60(item)
 	v := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
 }
 
-# ECI-CTR-003 run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-003" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsNonRoot
-	item != null
-	_cond_73(item)
-	v := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-003 root-user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-003" in _rules_off
-	cs := _lists[ln]
-	some ci, c in cs
-	is_object(c)
-	item := _eff_3(c)
-	_cond_79(item, c)
-	v := {"rule": "ECI-CTR-003", "action": _rule_action("ECI-CTR-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_7(c, ln, ci), "value": item, "message": "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0", "list": ln, "container": object.get(c, "name", "")}
-}
-
-# ECI-CTR-004 image-user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-004" in _rules_off
-	cs := _lists[ln]
-	some ci, c in cs
-	is_object(c)
-	item := _eff_8(c)
-	_cond_81(item, c)
-	v := {"rule": "ECI-CTR-004", "action": _rule_action("ECI-CTR-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_12(c, ln, ci), "value": item, "message": "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start", "list": ln, "container": object.get(c, "name", "")}
-}
-
 # ECI-CTR-005 run-as-user-type-pod
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	item := _pod.securityContext.runAsUser
-	item != null
-	_cond_83(item)
-	v := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
-}
-
 # ECI-CTR-005 run-as-user-range-pod
 violations contains v if {
 	_in_scope
@@ -678,45 +456,17 @@ violations contains v if {
 	not "ECI-CTR-005" in _rules_off
 	item := _pod.securityContext.runAsUser
 	item != null
-	_cond_86(item)
-	v := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647"}
-}
-
-# ECI-CTR-005 run-as-user-type-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsUser
-	item != null
-	_cond_83(item)
-	v := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# ECI-CTR-005 run-as-user-range-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsUser
-	item != null
-	_cond_86(item)
-	v := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_68(item)
+		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
+	} | {w |
+		_cond_68(item)
+		not _cond_70(item)
+		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647"}
+	}
 }
 
 # ECI-CTR-005 run-as-group-type-pod
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	item := _pod.securityContext.runAsGroup
-	item != null
-	_cond_83(item)
-	v := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer"}
-}
-
 # ECI-CTR-005 run-as-group-range-pod
 violations contains v if {
 	_in_scope
@@ -724,107 +474,240 @@ violations contains v if {
 	not "ECI-CTR-005" in _rules_off
 	item := _pod.securityContext.runAsGroup
 	item != null
-	_cond_86(item)
-	v := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647"}
+	some v in {w |
+		not _cond_68(item)
+		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer"}
+	} | {w |
+		_cond_68(item)
+		not _cond_70(item)
+		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647"}
+	}
 }
 
+# ECI-POD-002 limit-quantity
+# ECI-POD-002 request-quantity
+# ECI-CTR-001 capabilities-type
+# ECI-CTR-001 add-type
+# ECI-CTR-001 add-entry-type
+# ECI-CTR-001 cap-prefix
+# ECI-CTR-001 all
+# ECI-CTR-001 sys-rawio-not-approved
+# ECI-CTR-001 not-allowed
+# ECI-CTR-002 privileged-type
+# ECI-CTR-002 privileged-not-approved
+# ECI-CTR-003 run-as-non-root-type
+# ECI-CTR-003 root-user
+# ECI-CTR-004 image-user
+# ECI-CTR-005 run-as-user-type-container
+# ECI-CTR-005 run-as-user-range-container
 # ECI-CTR-005 run-as-group-type-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsGroup
-	item != null
-	_cond_83(item)
-	v := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-005 run-as-group-range-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-005" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsGroup
-	item != null
-	_cond_86(item)
-	v := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-006 proc-mount-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-006" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.procMount
-	item != null
-	_cond_59(item)
-	v := {"rule": "ECI-CTR-006", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-006 proc-mount
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-006" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.procMount
-	item != null
-	_cond_89(item)
-	v := {"rule": "ECI-CTR-006", "action": _rule_action("ECI-CTR-006"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "ECI supports only procMount Default", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-007 read-only-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-007" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.readOnlyRootFilesystem
-	item != null
-	_cond_73(item)
-	v := {"rule": "ECI-CTR-007", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-007 writable-root
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-007" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.readOnlyRootFilesystem
-	item != null
-	_cond_90(item)
-	v := {"rule": "ECI-CTR-007", "action": _rule_action("ECI-CTR-007"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-008 security-context-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "ECI-CTR-008" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext
-	item != null
-	_cond_4(item)
-	v := {"rule": "ECI-CTR-008", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # ECI-CTR-008 field-not-honoured
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	not "ECI-CTR-008" in _rules_off
 	cs := _lists[ln]
-	obj := cs[ci].securityContext
-	is_object(obj)
-	some key, item in obj
-	not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
-	item != null
-	_cond_57(item)
-	v := {"rule": "ECI-CTR-008", "action": _rule_action("ECI-CTR-008"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext", _key_seg(key)]), "value": item, "message": "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some ci, c in cs
+	is_object(c)
+	some v in ({w1 |
+		item := _eff_3(c)
+		_cond_65(item)
+		_eff_8(c) == true
+		not "ECI-CTR-003" in _rules_off
+		w1 := {"rule": "ECI-CTR-003", "action": _rule_action("ECI-CTR-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_7(c, ln, ci), "value": item, "message": "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := _eff_8(c)
+		item == true
+		_eff_6(c)
+		not "ECI-CTR-004" in _rules_off
+		w1 := {"rule": "ECI-CTR-004", "action": _rule_action("ECI-CTR-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_12(c, ln, ci), "value": item, "message": "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		n1 := c.resources
+		n1 != null
+		some w1 in ({w2 |
+			n2 := n1.limits.memory
+			n2 != null
+			some w2 in {w3 |
+				ln == "containers"
+				_cond_28
+				item := n2
+				not _cond_29(item)
+				not "ECI-POD-002" in _rules_off
+				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.limits.memory"]), "value": item, "message": "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
+			}
+		} | {w2 |
+			n2 := n1.requests.memory
+			n2 != null
+			some w2 in {w3 |
+				ln == "containers"
+				_cond_28
+				item := n2
+				not _cond_31(c)
+				not _cond_29(item)
+				not "ECI-POD-002" in _rules_off
+				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.requests.memory"]), "value": item, "message": "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
+			}
+		})
+	} | {w1 |
+		n1 := c.securityContext
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_3(item)
+			not "ECI-CTR-008" in _rules_off
+			w2 := {"rule": "ECI-CTR-008", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_object(n1)
+			some key, item in n1
+			not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
+			item != null
+			item != null
+			not "ECI-CTR-008" in _rules_off
+			w2 := {"rule": "ECI-CTR-008", "action": _rule_action("ECI-CTR-008"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext", _key_seg(key)]), "value": item, "message": "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.capabilities
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "ECI-CTR-001" in _rules_off
+				w3 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.add
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_50(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_52(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_53(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "ALL grants every capability; ECI allows only the listed ones", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_54(item)
+					not _cond_55
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "SYS_RAWIO needs an approved ticket (sysRawioApproved)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					not _cond_57(item)
+					not _cond_52(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.privileged
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-002" in _rules_off
+				w3 := {"rule": "ECI-CTR-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == true
+				not _cond_63
+				not "ECI-CTR-002" in _rules_off
+				w3 := {"rule": "ECI-CTR-002", "action": _rule_action("ECI-CTR-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers need an approved ticket (privilegedApproved)", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsNonRoot
+			n2 != null
+			some w2 in {w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-003" in _rules_off
+				w3 := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			}
+		} | {w2 |
+			n2 := n1.runAsUser
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_68(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_68(item)
+				not _cond_70(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsGroup
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_68(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_68(item)
+				not _cond_70(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.procMount
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_50(item)
+				not "ECI-CTR-006" in _rules_off
+				w3 := {"rule": "ECI-CTR-006", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_50(item)
+				not _cond_72(item)
+				not "ECI-CTR-006" in _rules_off
+				w3 := {"rule": "ECI-CTR-006", "action": _rule_action("ECI-CTR-006"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "ECI supports only procMount Default", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.readOnlyRootFilesystem
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-007" in _rules_off
+				w3 := {"rule": "ECI-CTR-007", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == false
+				not "ECI-CTR-007" in _rules_off
+				w3 := {"rule": "ECI-CTR-007", "action": _rule_action("ECI-CTR-007"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only", "list": ln, "container": object.get(c, "name", "")}
+			})
+		})
+	})
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).
@@ -950,28 +833,22 @@ _cond_6(item) if {
 
 
 _cond_7(item) if {
-	_cond_3(item)
-	_cond_6(item)
-}
-
-
-_cond_8(item) if {
 	item.value != null
 }
 
 
-_cond_9(item) if {
+_cond_8(item) if {
 	x := item.value
 	is_string(x)
 }
 
 
-_cond_10(item) if {
-	not _cond_9(item)
+_cond_9(item) if {
+	not _cond_8(item)
 }
 
 
-_cond_11(item) if {
+_cond_10(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
@@ -979,37 +856,41 @@ _cond_11(item) if {
 }
 
 
-_cond_12(item) if {
+_cond_11(item) if {
 	_cond_3(item)
-	_cond_11(item)
+	_cond_10(item)
+}
+
+
+_cond_12(item) if {
+	not _cond_11(item)
 }
 
 
 _cond_13(item) if {
-	not _cond_12(item)
-}
-
-
-_cond_14(item) if {
-	_cond_3(item)
-	_cond_8(item)
-	_cond_10(item)
-	_cond_13(item)
-}
-
-
-_cond_15(item) if {
 	x := item.name
 	is_string(x)
 	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
 
-_cond_16(item) if {
+_cond_14(item) if {
 	x := item.name
 	is_string(x)
 	count(x) >= 254
 	not contains(substring(x, 0, 254), "\n")
+}
+
+
+_cond_15(item) if {
+	not _cond_14(item)
+}
+
+
+_cond_16(item) if {
+	_cond_5(item)
+	_cond_13(item)
+	_cond_15(item)
 }
 
 
@@ -1019,60 +900,41 @@ _cond_17(item) if {
 
 
 _cond_18(item) if {
-	_cond_5(item)
-	_cond_15(item)
-	_cond_17(item)
-}
-
-
-_cond_19(item) if {
-	not _cond_18(item)
-}
-
-
-_cond_20(item) if {
-	_cond_3(item)
-	_cond_5(item)
-	_cond_19(item)
-}
-
-
-_cond_21(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "kernel.shm")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "kernel.msg")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	s == "kernel.sem"
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "fs.mqueue.")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "net.")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
@@ -1080,7 +942,7 @@ _cond_21(item) if {
 }
 
 
-_cond_22(item) if {
+_cond_19(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
@@ -1088,73 +950,87 @@ _cond_22(item) if {
 }
 
 
-_cond_23(item) if {
-	not _cond_22(item)
+_cond_20(item) if {
+	not _cond_19(item)
 }
 
 
-_cond_24(item) if {
-	_cond_21(item)
-	_cond_23(item)
-}
-
-
-_cond_25(item) if {
-	not _cond_24(item)
-}
-
-
-_cond_26(item) if {
-	_cond_3(item)
+_cond_21(item) if {
 	_cond_18(item)
-	_cond_25(item)
+	_cond_20(item)
 }
 
 
-_cond_27(item) if {
+_cond_22(item) if {
+	not _cond_21(item)
+}
+
+
+_cond_23(item) if {
 	x := item.value
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
 
-_cond_28(item) if {
-	not _cond_27(item)
+_cond_24(item) if {
+	not _cond_23(item)
 }
 
 
-_cond_29(item) if {
-	_cond_12(item)
-	_cond_28(item)
-}
-
-
-_cond_30 if {
+_cond_25 if {
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some el in list
-	_cond_12(el)
+	_cond_11(el)
 }
 
 
-_cond_31 if {
+_cond_26 if {
 	is_number(_num_1)
 }
 
 
-_cond_32 if {
-	not _cond_31
+_cond_27 if {
+	not _cond_26
+}
+
+
+_cond_28 if {
+	_cond_25
+	_cond_27
+}
+
+
+_cond_29(item) if {
+	is_number(_quantity_milli(item))
+}
+
+
+_cond_30(item) if {
+	not _cond_29(item)
+}
+
+
+_cond_31(c) if {
+	c.resources.limits.memory != null
+}
+
+
+_cond_32(c) if {
+	not _cond_31(c)
 }
 
 
 _cond_33 if {
-	_cond_30
-	_cond_32
+	is_number(_num_4)
 }
 
 
 _cond_34(item) if {
-	is_number(_quantity_milli(item))
+	l := _num_5(item)
+	r := _num_4
+	l * 5120 <= r * 1
 }
 
 
@@ -1163,120 +1039,74 @@ _cond_35(item) if {
 }
 
 
-_cond_36(c) if {
-	c.resources.limits.memory != null
-}
-
-
-_cond_37(c) if {
-	not _cond_36(c)
-}
-
-
-_cond_38(item, c) if {
-	_cond_37(c)
-	_cond_35(item)
-}
-
-
-_cond_39 if {
-	is_number(_num_4)
-}
-
-
-_cond_40(item) if {
-	l := _num_5(item)
-	r := _num_4
-	l * 5120 <= r * 1
-}
-
-
-_cond_41(item) if {
-	not _cond_40(item)
-}
-
-
-_cond_42(item) if {
-	_cond_12(item)
-	_cond_27(item)
-	_cond_41(item)
-}
-
-
-_cond_43(item) if {
+_cond_36(item) if {
 	item.resources.limits.memory != null
 }
 
 
-_cond_44(item) if {
+_cond_37(item) if {
 	_cond_3(item)
-	_cond_43(item)
+	_cond_36(item)
 }
 
 
-_cond_45 if {
+_cond_38 if {
 	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_44(el)
+	_cond_37(el)
 }
 
 
-_cond_46 if {
-	not _cond_45
+_cond_39 if {
+	not _cond_38
 }
 
 
-_cond_47(item) if {
+_cond_40(item) if {
 	item.resources.requests.memory != null
 }
 
 
-_cond_48(item) if {
+_cond_41(item) if {
 	_cond_3(item)
-	_cond_47(item)
+	_cond_40(item)
 }
 
 
-_cond_49 if {
+_cond_42 if {
 	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_48(el)
+	_cond_41(el)
 }
 
 
-_cond_50 if {
-	not _cond_49
+_cond_43 if {
+	not _cond_42
 }
 
 
-_cond_51(item) if {
-	_cond_12(item)
-	_cond_27(item)
-}
-
-
-_cond_52(item) if {
+_cond_44(item) if {
 	x := item
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
-_cond_53(item) if {
-	not _cond_52(item)
+_cond_45(item) if {
+	not _cond_44(item)
 }
 
 
-_cond_54 if {
+_cond_46 if {
 	x := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
-_cond_55(item) if {
+_cond_47(item) if {
 	x := item
 	is_string(x)
 	s := replace(x, "/", ".")
@@ -1287,28 +1117,28 @@ _cond_55(item) if {
 }
 
 
-_cond_56(item) if {
-	not _cond_55(item)
+_cond_48(item) if {
+	not _cond_47(item)
 }
 
 
-_cond_57(item) if {
+_cond_49(item) if {
 	item != null
 }
 
 
-_cond_58(item) if {
+_cond_50(item) if {
 	x := item
 	is_string(x)
 }
 
 
-_cond_59(item) if {
-	not _cond_58(item)
+_cond_51(item) if {
+	not _cond_50(item)
 }
 
 
-_cond_60(item) if {
+_cond_52(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
@@ -1316,13 +1146,7 @@ _cond_60(item) if {
 }
 
 
-_cond_61(item) if {
-	_cond_58(item)
-	_cond_60(item)
-}
-
-
-_cond_62(item) if {
+_cond_53(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
@@ -1330,13 +1154,7 @@ _cond_62(item) if {
 }
 
 
-_cond_63(item) if {
-	_cond_58(item)
-	_cond_62(item)
-}
-
-
-_cond_64(item) if {
+_cond_54(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
@@ -1344,27 +1162,85 @@ _cond_64(item) if {
 }
 
 
-_cond_65 if {
+_cond_55 if {
 	_namespace_approved("sysRawioApproved")
 }
 
 
-_cond_66 if {
-	not _cond_65
+_cond_56 if {
+	not _cond_55
 }
 
 
-_cond_67(item) if {
-	_cond_58(item)
-	_cond_64(item)
+_cond_57(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	s in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+}
+
+
+_cond_58(item) if {
+	not _cond_57(item)
+}
+
+
+_cond_59(item) if {
+	not _cond_52(item)
+}
+
+
+_cond_60(item) if {
+	x := item
+	is_boolean(x)
+}
+
+
+_cond_61(item) if {
+	not _cond_60(item)
+}
+
+
+_cond_62(item) if {
+	item == true
+}
+
+
+_cond_63 if {
+	_namespace_approved("privilegedApproved")
+}
+
+
+_cond_64 if {
+	not _cond_63
+}
+
+
+_cond_65(item) if {
+	x := item
+	is_number(x)
+	round(x) == x
+	x >= 0
+	x <= 0
+}
+
+
+_cond_66(c) if {
+	_eff_8(c) == true
+}
+
+
+_cond_67(c) if {
+	_eff_6(c)
 }
 
 
 _cond_68(item) if {
 	x := item
-	is_string(x)
-	s := upper(x)
-	s in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
 
@@ -1374,20 +1250,21 @@ _cond_69(item) if {
 
 
 _cond_70(item) if {
-	not _cond_60(item)
+	x := item
+	is_number(x)
+	round(x) == x
+	x >= 0
+	x <= 2147483647
 }
 
 
 _cond_71(item) if {
-	_cond_58(item)
-	_cond_69(item)
-	_cond_70(item)
+	not _cond_70(item)
 }
 
 
 _cond_72(item) if {
-	x := item
-	is_boolean(x)
+	item == "Default"
 }
 
 
@@ -1397,102 +1274,6 @@ _cond_73(item) if {
 
 
 _cond_74(item) if {
-	item == true
-}
-
-
-_cond_75 if {
-	_namespace_approved("privilegedApproved")
-}
-
-
-_cond_76 if {
-	not _cond_75
-}
-
-
-_cond_77(item) if {
-	x := item
-	is_number(x)
-	round(x) == x
-	x >= 0
-	x <= 0
-}
-
-
-_cond_78(c) if {
-	_eff_8(c) == true
-}
-
-
-_cond_79(item, c) if {
-	_cond_77(item)
-	_cond_78(c)
-}
-
-
-_cond_80(c) if {
-	_eff_6(c)
-}
-
-
-_cond_81(item, c) if {
-	_cond_74(item)
-	_cond_80(c)
-}
-
-
-_cond_82(item) if {
-	x := item
-	is_number(x)
-	round(x) == x
-	x >= -9223372036854775808
-	x <= 9223372036854775807
-}
-
-
-_cond_83(item) if {
-	not _cond_82(item)
-}
-
-
-_cond_84(item) if {
-	x := item
-	is_number(x)
-	round(x) == x
-	x >= 0
-	x <= 2147483647
-}
-
-
-_cond_85(item) if {
-	not _cond_84(item)
-}
-
-
-_cond_86(item) if {
-	_cond_82(item)
-	_cond_85(item)
-}
-
-
-_cond_87(item) if {
-	item == "Default"
-}
-
-
-_cond_88(item) if {
-	not _cond_87(item)
-}
-
-
-_cond_89(item) if {
-	_cond_58(item)
-	_cond_88(item)
-}
-
-
-_cond_90(item) if {
 	item == false
 }
 

@@ -199,9 +199,9 @@ _quantity_multiplier := {
 	"Ti": 1099511627776,
 }
 
-# ---- Container lists. The checks walk each list inside a reference (`cs[ci].securityContext`),
-# so a container without the field a check reads costs a failed lookup. The effective security
-# context (kubelet's DetermineEffectiveSecurityContext) is read by the _eff_ functions below.
+# ---- Container lists, each an array. The container checks share one rule that reads each
+# container once; the effective security context (kubelet's DetermineEffectiveSecurityContext)
+# is read by the _eff_ functions below.
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
@@ -316,20 +316,8 @@ violations contains v if {
 	not "PSS-HOST-PROCESS" in _rules_off
 	item := _pod.securityContext
 	item != null
-	_cond_2(item)
+	not _cond_1(item)
 	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext"]), "value": item, "message": "pod securityContext must be an object"}
-}
-
-# PSS-HOST-PROCESS security-context-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROCESS" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
 }
 
 # PSS-HOST-PROCESS pod-windows-options-type
@@ -339,45 +327,11 @@ violations contains v if {
 	not "PSS-HOST-PROCESS" in _rules_off
 	item := _pod.securityContext.windowsOptions
 	item != null
-	_cond_2(item)
+	not _cond_1(item)
 	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object"}
 }
 
-# PSS-HOST-PROCESS windows-options-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROCESS" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.windowsOptions
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-HOST-PROCESS pod-host-process-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROCESS" in _rules_off
-	item := _pod.securityContext.windowsOptions.hostProcess
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean"}
-}
-
-# PSS-HOST-PROCESS host-process-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROCESS" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.windowsOptions.hostProcess
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-HOST-PROCESS pod-host-process
 violations contains v if {
 	_in_scope
@@ -385,33 +339,16 @@ violations contains v if {
 	not "PSS-HOST-PROCESS" in _rules_off
 	item := _pod.securityContext.windowsOptions.hostProcess
 	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess pods are not allowed (windowsOptions.hostProcess)"}
-}
-
-# PSS-HOST-PROCESS host-process
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROCESS" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.windowsOptions.hostProcess
-	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess containers are not allowed (windowsOptions.hostProcess)", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess pods are not allowed (windowsOptions.hostProcess)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-network-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-NAMESPACES" in _rules_off
-	item := _pod.hostNetwork
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "hostNetwork must be a boolean"}
-}
-
 # PSS-HOST-NAMESPACES host-network
 violations contains v if {
 	_in_scope
@@ -419,21 +356,16 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostNetwork
 	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "sharing the host namespaces is not allowed (hostNetwork)"}
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "hostNetwork must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "sharing the host namespaces is not allowed (hostNetwork)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-pid-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-NAMESPACES" in _rules_off
-	item := _pod.hostPID
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "hostPID must be a boolean"}
-}
-
 # PSS-HOST-NAMESPACES host-pid
 violations contains v if {
 	_in_scope
@@ -441,21 +373,16 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostPID
 	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "sharing the host namespaces is not allowed (hostPID)"}
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "hostPID must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "sharing the host namespaces is not allowed (hostPID)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-ipc-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-NAMESPACES" in _rules_off
-	item := _pod.hostIPC
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "hostIPC must be a boolean"}
-}
-
 # PSS-HOST-NAMESPACES host-ipc
 violations contains v if {
 	_in_scope
@@ -463,82 +390,13 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostIPC
 	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "sharing the host namespaces is not allowed (hostIPC)"}
-}
-
-# PSS-PRIVILEGED privileged-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PRIVILEGED" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.privileged
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-PRIVILEGED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-PRIVILEGED privileged
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PRIVILEGED" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.privileged
-	item != null
-	_cond_5(item)
-	v := {"rule": "PSS-PRIVILEGED", "action": _rule_action("PSS-PRIVILEGED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers are not allowed", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-CAPABILITIES-BASELINE capabilities-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-BASELINE" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.capabilities
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-CAPABILITIES-BASELINE add-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-BASELINE" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.capabilities.add
-	item != null
-	_cond_7(item)
-	v := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-CAPABILITIES-BASELINE add-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-BASELINE" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_9(item)
-	v := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-CAPABILITIES-BASELINE not-allowed
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-BASELINE" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_12(item)
-	v := {"rule": "PSS-CAPABILITIES-BASELINE", "action": _rule_action("PSS-CAPABILITIES-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability may not be added at the baseline level (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "hostIPC must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "sharing the host namespaces is not allowed (hostIPC)"}
+	}
 }
 
 # PSS-HOST-PATH-VOLUMES volumes-type
@@ -548,22 +406,11 @@ violations contains v if {
 	not "PSS-HOST-PATH-VOLUMES" in _rules_off
 	item := _pod.volumes
 	item != null
-	_cond_7(item)
+	not _cond_6(item)
 	v := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes"]), "value": item, "message": "volumes must be a list"}
 }
 
 # PSS-HOST-PATH-VOLUMES volume-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PATH-VOLUMES" in _rules_off
-	list := _pod.volumes
-	is_array(list)
-	some i, item in list
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]"]), "value": item, "message": "each volume must be an object"}
-}
-
 # PSS-HOST-PATH-VOLUMES host-path
 violations contains v if {
 	_in_scope
@@ -572,505 +419,17 @@ violations contains v if {
 	list := _pod.volumes
 	is_array(list)
 	some i, item in list
-	_cond_14(item)
-	v := {"rule": "PSS-HOST-PATH-VOLUMES", "action": _rule_action("PSS-HOST-PATH-VOLUMES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "].hostPath"]), "value": _get(item, ["hostPath"]), "message": "hostPath volumes are not allowed"}
-}
-
-# PSS-HOST-PORTS ports-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PORTS" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].ports
-	item != null
-	_cond_7(item)
-	v := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports"]), "value": item, "message": "ports must be a list", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PORTS port-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PORTS" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].ports
-	is_array(l)
-	some i, item in l
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "]"]), "value": item, "message": "each port must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PORTS host-port-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PORTS" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].ports
-	is_array(l)
-	some i, item in l
-	_cond_18(item)
-	v := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "hostPort must be an integer", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PORTS host-port
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PORTS" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].ports
-	is_array(l)
-	some i, item in l
-	_cond_21(item)
-	v := {"rule": "PSS-HOST-PORTS", "action": _rule_action("PSS-HOST-PORTS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "host ports are not allowed (hostPort must be unset or 0)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe"]), "value": item, "message": "livenessProbe must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.httpGet
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet"]), "value": item, "message": "livenessProbe.httpGet must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.httpGet.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.httpGet.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.tcpSocket
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket"]), "value": item, "message": "livenessProbe.tcpSocket must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.tcpSocket.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES liveness-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].livenessProbe.tcpSocket.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe"]), "value": item, "message": "readinessProbe must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.httpGet
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet"]), "value": item, "message": "readinessProbe.httpGet must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.httpGet.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.httpGet.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.tcpSocket
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket"]), "value": item, "message": "readinessProbe.tcpSocket must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.tcpSocket.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES readiness-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].readinessProbe.tcpSocket.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe"]), "value": item, "message": "startupProbe must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.httpGet
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet"]), "value": item, "message": "startupProbe.httpGet must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.httpGet.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.httpGet.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.tcpSocket
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket"]), "value": item, "message": "startupProbe.tcpSocket must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.tcpSocket.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES startup-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].startupProbe.tcpSocket.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle"]), "value": item, "message": "lifecycle must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart"]), "value": item, "message": "lifecycle.postStart must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.httpGet
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet"]), "value": item, "message": "lifecycle.postStart.httpGet must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.httpGet.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.httpGet.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.tcpSocket
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket"]), "value": item, "message": "lifecycle.postStart.tcpSocket must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.tcpSocket.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.postStart.tcpSocket.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop"]), "value": item, "message": "lifecycle.preStop must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.httpGet
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet"]), "value": item, "message": "lifecycle.preStop.httpGet must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.httpGet.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.httpGet.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.tcpSocket
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket"]), "value": item, "message": "lifecycle.preStop.tcpSocket must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.tcpSocket.host
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-HOST-PROBES" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].lifecycle.preStop.tcpSocket.host
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]"]), "value": item, "message": "each volume must be an object"}
+	} | {w |
+		_cond_1(item)
+		item.hostPath != null
+		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": _rule_action("PSS-HOST-PATH-VOLUMES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "].hostPath"]), "value": _get(item, ["hostPath"]), "message": "hostPath volumes are not allowed"}
+	}
 }
 
 # PSS-APPARMOR annotation-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-APPARMOR" in _rules_off
-	some key, item in _annotations
-	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "an AppArmor annotation value must be a string"}
-}
-
 # PSS-APPARMOR annotation
 violations contains v if {
 	_in_scope
@@ -1079,33 +438,17 @@ violations contains v if {
 	some key, item in _annotations
 	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
 	item != null
-	_cond_27(item)
-	v := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "AppArmor profile annotation must be runtime/default or localhost/<profile>"}
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "an AppArmor annotation value must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_20(item)
+		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "AppArmor profile annotation must be runtime/default or localhost/<profile>"}
+	}
 }
 
 # PSS-APPARMOR pod-profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-APPARMOR" in _rules_off
-	item := _pod.securityContext.appArmorProfile
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object"}
-}
-
-# PSS-APPARMOR profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-APPARMOR" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.appArmorProfile
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-APPARMOR pod-profile
 violations contains v if {
 	_in_scope
@@ -1113,20 +456,14 @@ violations contains v if {
 	not "PSS-APPARMOR" in _rules_off
 	item := _pod.securityContext.appArmorProfile
 	item != null
-	_cond_30(item)
-	v := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost"}
-}
-
-# PSS-APPARMOR profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-APPARMOR" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.appArmorProfile
-	item != null
-	_cond_30(item)
-	v := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object"}
+	} | {w |
+		_cond_1(item)
+		not _cond_22(item)
+		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost"}
+	}
 }
 
 # PSS-SELINUX pod-options-type
@@ -1136,43 +473,11 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions
 	item != null
-	_cond_2(item)
+	not _cond_1(item)
 	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object"}
 }
 
 # PSS-SELINUX pod-type-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	item := _pod.securityContext.seLinuxOptions.type
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string"}
-}
-
-# PSS-SELINUX pod-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	item := _pod.securityContext.seLinuxOptions.user
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string"}
-}
-
-# PSS-SELINUX pod-role-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	item := _pod.securityContext.seLinuxOptions.role
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string"}
-}
-
 # PSS-SELINUX pod-type
 violations contains v if {
 	_in_scope
@@ -1180,10 +485,17 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.type
 	item != null
-	_cond_33(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t"}
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_24(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t"}
+	}
 }
 
+# PSS-SELINUX pod-user-type
 # PSS-SELINUX pod-user
 violations contains v if {
 	_in_scope
@@ -1191,10 +503,17 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.user
 	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set"}
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_18(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set"}
+	}
 }
 
+# PSS-SELINUX pod-role-type
 # PSS-SELINUX pod-role
 violations contains v if {
 	_in_scope
@@ -1202,92 +521,14 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.role
 	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set"}
-}
-
-# PSS-SELINUX options-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX type-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.type
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.user
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX role-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.role
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.type
-	item != null
-	_cond_33(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.user
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SELINUX role
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SELINUX" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seLinuxOptions.role
-	item != null
-	_cond_24(item)
-	v := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_18(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set"}
+	}
 }
 
 # PSS-PROC-MOUNT host-users-type
@@ -1297,79 +538,34 @@ violations contains v if {
 	not "PSS-PROC-MOUNT" in _rules_off
 	item := _pod.hostUsers
 	item != null
-	_cond_4(item)
+	not _cond_3(item)
 	v := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostUsers"]), "value": item, "message": "hostUsers must be a boolean"}
 }
 
-# PSS-PROC-MOUNT proc-mount-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PROC-MOUNT" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.procMount
-	item != null
-	_cond_9(item)
-	v := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-PROC-MOUNT proc-mount
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PROC-MOUNT" in _rules_off
-	_cond_37
-	cs := _lists[ln]
-	item := cs[ci].securityContext.procMount
-	item != null
-	_cond_38(item)
-	v := {"rule": "PSS-PROC-MOUNT", "action": _rule_action("PSS-PROC-MOUNT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default (unless the pod sets hostUsers: false)", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-SECCOMP-BASELINE pod-profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-BASELINE" in _rules_off
-	item := _pod.securityContext.seccompProfile
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object"}
-}
-
-# PSS-SECCOMP-BASELINE profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-BASELINE" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seccompProfile
-	item != null
-	_cond_2(item)
-	v := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-SECCOMP-BASELINE pod-profile
+# PSS-SECCOMP-RESTRICTED pod-profile
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	not "PSS-SECCOMP-BASELINE" in _rules_off
 	item := _pod.securityContext.seccompProfile
 	item != null
-	_cond_30(item)
-	v := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
-}
-
-# PSS-SECCOMP-BASELINE profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-BASELINE" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seccompProfile
-	item != null
-	_cond_30(item)
-	v := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some v in {w |
+		not "PSS-SECCOMP-BASELINE" in _rules_off
+		not _cond_1(item)
+		w := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object"}
+	} | {w |
+		not "PSS-SECCOMP-BASELINE" in _rules_off
+		_cond_1(item)
+		not _cond_22(item)
+		w := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
+	} | {w |
+		not "PSS-SECCOMP-RESTRICTED" in _rules_off
+		_cond_1(item)
+		not _cond_49
+		not _cond_35
+		w := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
+	}
 }
 
 # PSS-SYSCTLS sysctls-type
@@ -1379,34 +575,12 @@ violations contains v if {
 	not "PSS-SYSCTLS" in _rules_off
 	item := _pod.securityContext.sysctls
 	item != null
-	_cond_7(item)
+	not _cond_6(item)
 	v := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls"]), "value": item, "message": "securityContext.sysctls must be a list"}
 }
 
 # PSS-SYSCTLS sysctl-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SYSCTLS" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_2(item)
-	v := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
-}
-
 # PSS-SYSCTLS sysctl-name-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SYSCTLS" in _rules_off
-	list := _pod.securityContext.sysctls
-	is_array(list)
-	some i, item in list
-	_cond_41(item)
-	v := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
-}
-
 # PSS-SYSCTLS sysctl-not-safe
 violations contains v if {
 	_in_scope
@@ -1415,8 +589,19 @@ violations contains v if {
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	_cond_44(item)
-	v := {"rule": "PSS-SYSCTLS", "action": _rule_action("PSS-SYSCTLS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not in the safe set of the Pod Security Standards"}
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
+	} | {w |
+		_cond_1(item)
+		not _cond_30(item)
+		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
+	} | {w |
+		_cond_1(item)
+		_cond_30(item)
+		not _cond_32(item)
+		w := {"rule": "PSS-SYSCTLS", "action": _rule_action("PSS-SYSCTLS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not in the safe set of the Pod Security Standards"}
+	}
 }
 
 # PSS-VOLUME-TYPES volume-type
@@ -1431,7 +616,7 @@ violations contains v if {
 	some key, item in el
 	not key in {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "name", "persistentVolumeClaim", "projected", "secret"}
 	item != null
-	_cond_45(item)
+	item != null
 	v := {"rule": "PSS-VOLUME-TYPES", "action": _rule_action("PSS-VOLUME-TYPES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]", _key_seg(key)]), "value": item, "message": "volume type is not allowed at the restricted level (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret)"}
 }
 
@@ -1442,7 +627,7 @@ violations contains v if {
 	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 	item := _pod.os
 	item != null
-	_cond_2(item)
+	not _cond_1(item)
 	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".os"]), "value": item, "message": "spec.os must be an object"}
 }
 
@@ -1453,251 +638,734 @@ violations contains v if {
 	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 	item := _pod.os.name
 	item != null
-	_cond_9(item)
+	not _cond_8(item)
 	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".os.name"]), "value": item, "message": "spec.os.name must be a string"}
 }
 
-# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.allowPrivilegeEscalation
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": item, "message": "allowPrivilegeEscalation must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
-	_cond_47
-	cs := _lists[ln]
-	some ci, item in cs
-	is_object(item)
-	c := item
-	_cond_51(c)
-	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(item, "name", "")}
-}
-
 # PSS-RUN-AS-NON-ROOT pod-run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-NON-ROOT" in _rules_off
-	item := _pod.securityContext.runAsNonRoot
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
-}
-
-# PSS-RUN-AS-NON-ROOT run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-NON-ROOT" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsNonRoot
-	item != null
-	_cond_4(item)
-	v := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-RUN-AS-NON-ROOT pod-false
 violations contains v if {
 	_in_scope
 	is_object(_pod)
 	not "PSS-RUN-AS-NON-ROOT" in _rules_off
-	_cond_37
 	item := _pod.securityContext.runAsNonRoot
 	item != null
-	_cond_52(item)
-	v := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false"}
-}
-
-# PSS-RUN-AS-NON-ROOT container-false
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-NON-ROOT" in _rules_off
-	_cond_37
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsNonRoot
-	item != null
-	_cond_52(item)
-	v := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-RUN-AS-NON-ROOT unset
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-NON-ROOT" in _rules_off
-	_cond_56
-	_cond_37
-	cs := _lists[ln]
-	some ci, item in cs
-	is_object(item)
-	c := item
-	_cond_54(c)
-	v := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(item, "name", "")}
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
+	} | {w |
+		item == false
+		not _cond_28
+		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false"}
+	}
 }
 
 # PSS-RUN-AS-USER pod-run-as-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-USER" in _rules_off
-	item := _pod.securityContext.runAsUser
-	item != null
-	_cond_58(item)
-	v := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
-}
-
-# PSS-RUN-AS-USER run-as-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-USER" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsUser
-	item != null
-	_cond_58(item)
-	v := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-RUN-AS-USER pod-root
 violations contains v if {
 	_in_scope
 	is_object(_pod)
 	not "PSS-RUN-AS-USER" in _rules_off
-	_cond_37
 	item := _pod.securityContext.runAsUser
 	item != null
-	_cond_59(item)
-	v := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
+	some v in {w |
+		not _cond_46(item)
+		w := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
+	} | {w |
+		_cond_48(item)
+		not _cond_28
+		w := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
+	}
 }
 
+# PSS-HOST-PROCESS security-context-type
+# PSS-HOST-PROCESS windows-options-type
+# PSS-HOST-PROCESS host-process-type
+# PSS-HOST-PROCESS host-process
+# PSS-PRIVILEGED privileged-type
+# PSS-PRIVILEGED privileged
+# PSS-CAPABILITIES-BASELINE capabilities-type
+# PSS-CAPABILITIES-BASELINE add-type
+# PSS-CAPABILITIES-BASELINE add-entry-type
+# PSS-CAPABILITIES-BASELINE not-allowed
+# PSS-HOST-PORTS ports-type
+# PSS-HOST-PORTS port-type
+# PSS-HOST-PORTS host-port-type
+# PSS-HOST-PORTS host-port
+# PSS-HOST-PROBES liveness-type
+# PSS-HOST-PROBES liveness-http-type
+# PSS-HOST-PROBES liveness-http-host-type
+# PSS-HOST-PROBES liveness-http-host
+# PSS-HOST-PROBES liveness-tcp-type
+# PSS-HOST-PROBES liveness-tcp-host-type
+# PSS-HOST-PROBES liveness-tcp-host
+# PSS-HOST-PROBES readiness-type
+# PSS-HOST-PROBES readiness-http-type
+# PSS-HOST-PROBES readiness-http-host-type
+# PSS-HOST-PROBES readiness-http-host
+# PSS-HOST-PROBES readiness-tcp-type
+# PSS-HOST-PROBES readiness-tcp-host-type
+# PSS-HOST-PROBES readiness-tcp-host
+# PSS-HOST-PROBES startup-type
+# PSS-HOST-PROBES startup-http-type
+# PSS-HOST-PROBES startup-http-host-type
+# PSS-HOST-PROBES startup-http-host
+# PSS-HOST-PROBES startup-tcp-type
+# PSS-HOST-PROBES startup-tcp-host-type
+# PSS-HOST-PROBES startup-tcp-host
+# PSS-HOST-PROBES lifecycle-type
+# PSS-HOST-PROBES lifecycle-post-start-type
+# PSS-HOST-PROBES lifecycle-post-start-http-type
+# PSS-HOST-PROBES lifecycle-post-start-http-host-type
+# PSS-HOST-PROBES lifecycle-post-start-http-host
+# PSS-HOST-PROBES lifecycle-post-start-tcp-type
+# PSS-HOST-PROBES lifecycle-post-start-tcp-host-type
+# PSS-HOST-PROBES lifecycle-post-start-tcp-host
+# PSS-HOST-PROBES lifecycle-pre-stop-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-host-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-host
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-type
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host-type
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host
+# PSS-APPARMOR profile-type
+# PSS-APPARMOR profile
+# PSS-SELINUX options-type
+# PSS-SELINUX type-type
+# PSS-SELINUX user-type
+# PSS-SELINUX role-type
+# PSS-SELINUX type
+# PSS-SELINUX user
+# PSS-SELINUX role
+# PSS-PROC-MOUNT proc-mount-type
+# PSS-PROC-MOUNT proc-mount
+# PSS-SECCOMP-BASELINE profile-type
+# PSS-SECCOMP-BASELINE profile
+# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation-type
+# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation
+# PSS-RUN-AS-NON-ROOT run-as-non-root-type
+# PSS-RUN-AS-NON-ROOT container-false
+# PSS-RUN-AS-NON-ROOT unset
+# PSS-RUN-AS-USER run-as-user-type
 # PSS-RUN-AS-USER root
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-RUN-AS-USER" in _rules_off
-	_cond_37
-	cs := _lists[ln]
-	item := cs[ci].securityContext.runAsUser
-	item != null
-	_cond_59(item)
-	v := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
-# PSS-SECCOMP-RESTRICTED pod-profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-RESTRICTED" in _rules_off
-	_cond_61
-	_cond_47
-	item := _pod.securityContext.seccompProfile
-	item != null
-	_cond_1(item)
-	v := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
-}
-
 # PSS-SECCOMP-RESTRICTED profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-RESTRICTED" in _rules_off
-	_cond_47
-	cs := _lists[ln]
-	item := cs[ci].securityContext.seccompProfile
-	item != null
-	_cond_30(item)
-	v := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-SECCOMP-RESTRICTED unset
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-SECCOMP-RESTRICTED" in _rules_off
-	_cond_61
-	_cond_47
-	cs := _lists[ln]
-	some ci, item in cs
-	is_object(item)
-	c := item
-	_cond_63(c)
-	v := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(item, "name", "")}
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
-	cs := _lists[ln]
-	item := cs[ci].securityContext.capabilities.drop
-	item != null
-	_cond_7(item)
-	v := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": item, "message": "capabilities.drop must be a list", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.drop
-	is_array(l)
-	some i, item in l
-	_cond_9(item)
-	v := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-all
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
-	_cond_47
-	cs := _lists[ln]
-	some ci, item in cs
-	is_object(item)
-	c := item
-	_cond_71(c)
-	v := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(item, "name", "")}
-}
-
 # PSS-CAPABILITIES-RESTRICTED add
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
-	_cond_47
-	cs := _lists[ln]
-	l := cs[ci].securityContext.capabilities.add
-	is_array(l)
-	some i, item in l
-	_cond_74(item)
-	v := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(cs[ci], "name", "")}
-}
-
 # PSS-PROC-MOUNT-RESTRICTED proc-mount
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	not "PSS-PROC-MOUNT-RESTRICTED" in _rules_off
 	cs := _lists[ln]
-	item := cs[ci].securityContext.procMount
-	item != null
-	_cond_38(item)
-	v := {"rule": "PSS-PROC-MOUNT-RESTRICTED", "action": _rule_action("PSS-PROC-MOUNT-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default at the restricted level", "list": ln, "container": object.get(cs[ci], "name", "")}
+	some ci, c in cs
+	is_object(c)
+	some v in ({w1 |
+		_cond_36
+		item := c
+		_cond_40(c)
+		not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+		w1 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		not _cond_42(c)
+		not _cond_44
+		not _cond_28
+		not "PSS-RUN-AS-NON-ROOT" in _rules_off
+		w1 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		not _cond_51(c)
+		not _cond_49
+		not _cond_35
+		not "PSS-SECCOMP-RESTRICTED" in _rules_off
+		w1 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		_cond_56(c)
+		not _cond_58(c)
+		not _cond_35
+		not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+		w1 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		n1 := c.securityContext
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROCESS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.windowsOptions
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROCESS" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.hostProcess
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_3(item)
+					not "PSS-HOST-PROCESS" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					item == true
+					not "PSS-HOST-PROCESS" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess containers are not allowed (windowsOptions.hostProcess)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.privileged
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-PRIVILEGED" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == true
+				not "PSS-PRIVILEGED" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGED", "action": _rule_action("PSS-PRIVILEGED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers are not allowed", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.capabilities
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-CAPABILITIES-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.add
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_6(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_8(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_8(item)
+					not _cond_10(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": _rule_action("PSS-CAPABILITIES-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability may not be added at the baseline level (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_8(item)
+					not _cond_60(item)
+					not _cond_35
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.drop
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_6(item)
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": item, "message": "capabilities.drop must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_8(item)
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.appArmorProfile
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-APPARMOR" in _rules_off
+				w3 := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not "PSS-APPARMOR" in _rules_off
+				w3 := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.seLinuxOptions
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-SELINUX" in _rules_off
+				w3 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.type
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_24(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.user
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.role
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.procMount
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_8(item)
+				not "PSS-PROC-MOUNT" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_8(item)
+				not _cond_26(item)
+				not _cond_28
+				not "PSS-PROC-MOUNT" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT", "action": _rule_action("PSS-PROC-MOUNT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default (unless the pod sets hostUsers: false)", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_8(item)
+				not _cond_26(item)
+				not "PSS-PROC-MOUNT-RESTRICTED" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT-RESTRICTED", "action": _rule_action("PSS-PROC-MOUNT-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default at the restricted level", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.seccompProfile
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-SECCOMP-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not "PSS-SECCOMP-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not _cond_35
+				not "PSS-SECCOMP-RESTRICTED" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.allowPrivilegeEscalation
+			n2 != null
+			some w2 in {w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": item, "message": "allowPrivilegeEscalation must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			}
+		} | {w2 |
+			n2 := n1.runAsNonRoot
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-RUN-AS-NON-ROOT" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == false
+				not _cond_28
+				not "PSS-RUN-AS-NON-ROOT" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsUser
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_46(item)
+				not "PSS-RUN-AS-USER" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_48(item)
+				not _cond_28
+				not "PSS-RUN-AS-USER" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(c, "name", "")}
+			})
+		})
+	} | {w1 |
+		n1 := c.ports
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_6(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports"]), "value": item, "message": "ports must be a list", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			not _cond_1(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "]"]), "value": item, "message": "each port must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			_cond_1(item)
+			item.hostPort != null
+			not _cond_14(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "hostPort must be an integer", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			_cond_1(item)
+			_cond_14(item)
+			not _cond_16(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": _rule_action("PSS-HOST-PORTS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "host ports are not allowed (hostPort must be unset or 0)", "list": ln, "container": object.get(c, "name", "")}
+		})
+	} | {w1 |
+		n1 := c.livenessProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe"]), "value": item, "message": "livenessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet"]), "value": item, "message": "livenessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket"]), "value": item, "message": "livenessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.readinessProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe"]), "value": item, "message": "readinessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet"]), "value": item, "message": "readinessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket"]), "value": item, "message": "readinessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.startupProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe"]), "value": item, "message": "startupProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet"]), "value": item, "message": "startupProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket"]), "value": item, "message": "startupProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.lifecycle
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle"]), "value": item, "message": "lifecycle must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.postStart
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart"]), "value": item, "message": "lifecycle.postStart must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.httpGet
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet"]), "value": item, "message": "lifecycle.postStart.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			} | {w3 |
+				n3 := n2.tcpSocket
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket"]), "value": item, "message": "lifecycle.postStart.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			})
+		} | {w2 |
+			n2 := n1.preStop
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop"]), "value": item, "message": "lifecycle.preStop must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.httpGet
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet"]), "value": item, "message": "lifecycle.preStop.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			} | {w3 |
+				n3 := n2.tcpSocket
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket"]), "value": item, "message": "lifecycle.preStop.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			})
+		})
+	})
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).
@@ -1763,33 +1431,31 @@ _cond_11(item) if {
 
 
 _cond_12(item) if {
-	_cond_8(item)
-	_cond_11(item)
-}
-
-
-_cond_13(item) if {
 	item.hostPath != null
 }
 
 
-_cond_14(item) if {
-	_cond_1(item)
-	_cond_13(item)
-}
-
-
-_cond_15(item) if {
+_cond_13(item) if {
 	item.hostPort != null
 }
 
 
-_cond_16(item) if {
+_cond_14(item) if {
 	x := item.hostPort
 	is_number(x)
 	round(x) == x
 	x >= -9223372036854775808
 	x <= 9223372036854775807
+}
+
+
+_cond_15(item) if {
+	not _cond_14(item)
+}
+
+
+_cond_16(item) if {
+	item.hostPort == 0
 }
 
 
@@ -1799,31 +1465,44 @@ _cond_17(item) if {
 
 
 _cond_18(item) if {
-	_cond_1(item)
-	_cond_15(item)
-	_cond_17(item)
+	item == ""
 }
 
 
 _cond_19(item) if {
-	item.hostPort == 0
+	not _cond_18(item)
 }
 
 
 _cond_20(item) if {
-	not _cond_19(item)
+	x := item
+	is_string(x)
+	s := x
+	s == ""
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == "runtime/default"
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	startswith(s, "localhost/")
 }
 
 
 _cond_21(item) if {
-	_cond_1(item)
-	_cond_16(item)
-	_cond_20(item)
+	not _cond_20(item)
 }
 
 
 _cond_22(item) if {
-	item == ""
+	item.type in {"Localhost", "RuntimeDefault"}
 }
 
 
@@ -1833,201 +1512,121 @@ _cond_23(item) if {
 
 
 _cond_24(item) if {
-	_cond_8(item)
-	_cond_23(item)
-}
-
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == ""
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == "runtime/default"
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	startswith(s, "localhost/")
-}
-
-
-_cond_26(item) if {
-	not _cond_25(item)
-}
-
-
-_cond_27(item) if {
-	_cond_8(item)
-	_cond_26(item)
-}
-
-
-_cond_28(item) if {
-	item.type in {"Localhost", "RuntimeDefault"}
-}
-
-
-_cond_29(item) if {
-	not _cond_28(item)
-}
-
-
-_cond_30(item) if {
-	_cond_1(item)
-	_cond_29(item)
-}
-
-
-_cond_31(item) if {
 	item in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
 }
 
 
-_cond_32(item) if {
-	not _cond_31(item)
+_cond_25(item) if {
+	not _cond_24(item)
 }
 
 
-_cond_33(item) if {
-	_cond_8(item)
-	_cond_32(item)
-}
-
-
-_cond_34(item) if {
+_cond_26(item) if {
 	item == "Default"
 }
 
 
-_cond_35(item) if {
-	not _cond_34(item)
+_cond_27(item) if {
+	not _cond_26(item)
 }
 
 
-_cond_36 if {
+_cond_28 if {
 	_pod.hostUsers == false
 }
 
 
-_cond_37 if {
-	not _cond_36
+_cond_29 if {
+	not _cond_28
 }
 
 
-_cond_38(item) if {
-	_cond_8(item)
-	_cond_35(item)
-}
-
-
-_cond_39(item) if {
+_cond_30(item) if {
 	x := item.name
 	is_string(x)
 }
 
 
-_cond_40(item) if {
-	not _cond_39(item)
+_cond_31(item) if {
+	not _cond_30(item)
 }
 
 
-_cond_41(item) if {
-	_cond_1(item)
-	_cond_40(item)
-}
-
-
-_cond_42(item) if {
+_cond_32(item) if {
 	item.name in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
 }
 
 
-_cond_43(item) if {
-	not _cond_42(item)
+_cond_33(item) if {
+	not _cond_32(item)
 }
 
 
-_cond_44(item) if {
-	_cond_1(item)
-	_cond_39(item)
-	_cond_43(item)
-}
-
-
-_cond_45(item) if {
+_cond_34(item) if {
 	item != null
 }
 
 
-_cond_46 if {
+_cond_35 if {
 	_pod.os.name == "windows"
 }
 
 
-_cond_47 if {
-	not _cond_46
+_cond_36 if {
+	not _cond_35
 }
 
 
-_cond_48(c) if {
+_cond_37(c) if {
 	c.securityContext.allowPrivilegeEscalation != null
 }
 
 
-_cond_49(c) if {
-	not _cond_48(c)
+_cond_38(c) if {
+	not _cond_37(c)
 }
 
 
-_cond_50(c) if {
+_cond_39(c) if {
 	c.securityContext.allowPrivilegeEscalation == true
 }
 
 
-_cond_51(c) if {
-	_cond_49(c)
+_cond_40(c) if {
+	_cond_38(c)
 }
 
-_cond_51(c) if {
-	_cond_50(c)
+_cond_40(c) if {
+	_cond_39(c)
 }
 
 
-_cond_52(item) if {
+_cond_41(item) if {
 	item == false
 }
 
 
-_cond_53(c) if {
+_cond_42(c) if {
 	c.securityContext.runAsNonRoot != null
 }
 
 
-_cond_54(c) if {
-	not _cond_53(c)
+_cond_43(c) if {
+	not _cond_42(c)
 }
 
 
-_cond_55 if {
+_cond_44 if {
 	_pod.securityContext.runAsNonRoot == true
 }
 
 
-_cond_56 if {
-	not _cond_55
+_cond_45 if {
+	not _cond_44
 }
 
 
-_cond_57(item) if {
+_cond_46(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -2036,12 +1635,12 @@ _cond_57(item) if {
 }
 
 
-_cond_58(item) if {
-	not _cond_57(item)
+_cond_47(item) if {
+	not _cond_46(item)
 }
 
 
-_cond_59(item) if {
+_cond_48(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -2050,86 +1649,74 @@ _cond_59(item) if {
 }
 
 
-_cond_60 if {
+_cond_49 if {
 	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
 
-_cond_61 if {
-	not _cond_60
+_cond_50 if {
+	not _cond_49
 }
 
 
-_cond_62(c) if {
+_cond_51(c) if {
 	c.securityContext.seccompProfile != null
 }
 
 
-_cond_63(c) if {
-	not _cond_62(c)
+_cond_52(c) if {
+	not _cond_51(c)
 }
 
 
-_cond_64(c) if {
+_cond_53(c) if {
 	c.securityContext.capabilities.drop != null
 }
 
 
-_cond_65(c) if {
-	not _cond_64(c)
+_cond_54(c) if {
+	not _cond_53(c)
 }
 
 
-_cond_66(c) if {
+_cond_55(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
 
-_cond_67(c) if {
-	_cond_65(c)
+_cond_56(c) if {
+	_cond_54(c)
 }
 
-_cond_67(c) if {
-	_cond_66(c)
+_cond_56(c) if {
+	_cond_55(c)
 }
 
 
-_cond_68(item) if {
+_cond_57(item) if {
 	item == "ALL"
 }
 
 
-_cond_69(c) if {
+_cond_58(c) if {
 	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_68(el)
+	_cond_57(el)
 }
 
 
-_cond_70(c) if {
-	not _cond_69(c)
+_cond_59(c) if {
+	not _cond_58(c)
 }
 
 
-_cond_71(c) if {
-	_cond_67(c)
-	_cond_70(c)
-}
-
-
-_cond_72(item) if {
+_cond_60(item) if {
 	item == "NET_BIND_SERVICE"
 }
 
 
-_cond_73(item) if {
-	not _cond_72(item)
-}
-
-
-_cond_74(item) if {
-	_cond_8(item)
-	_cond_73(item)
+_cond_61(item) if {
+	not _cond_60(item)
 }

@@ -305,57 +305,55 @@ _cond_6(item) if {
 }
 
 _cond_7(item) if {
-	_cond_3(item)
-	_cond_6(item)
-}
-
-_cond_8(item) if {
 	item.value != null
 }
 
-_cond_9(item) if {
+_cond_8(item) if {
 	x := item.value
 	is_string(x)
 }
 
-_cond_10(item) if {
-	not _cond_9(item)
+_cond_9(item) if {
+	not _cond_8(item)
 }
 
-_cond_11(item) if {
+_cond_10(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	s == "vm.min_free_kbytes"
 }
 
-_cond_12(item) if {
+_cond_11(item) if {
 	_cond_3(item)
-	_cond_11(item)
+	_cond_10(item)
+}
+
+_cond_12(item) if {
+	not _cond_11(item)
 }
 
 _cond_13(item) if {
-	not _cond_12(item)
-}
-
-_cond_14(item) if {
-	_cond_3(item)
-	_cond_8(item)
-	_cond_10(item)
-	_cond_13(item)
-}
-
-_cond_15(item) if {
 	x := item.name
 	is_string(x)
 	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
-_cond_16(item) if {
+_cond_14(item) if {
 	x := item.name
 	is_string(x)
 	count(x) >= 254
 	not contains(substring(x, 0, 254), "\n")
+}
+
+_cond_15(item) if {
+	not _cond_14(item)
+}
+
+_cond_16(item) if {
+	_cond_5(item)
+	_cond_13(item)
+	_cond_15(item)
 }
 
 _cond_17(item) if {
@@ -363,227 +361,184 @@ _cond_17(item) if {
 }
 
 _cond_18(item) if {
-	_cond_5(item)
-	_cond_15(item)
-	_cond_17(item)
-}
-
-_cond_19(item) if {
-	not _cond_18(item)
-}
-
-_cond_20(item) if {
-	_cond_3(item)
-	_cond_5(item)
-	_cond_19(item)
-}
-
-_cond_21(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "kernel.shm")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "kernel.msg")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	s == "kernel.sem"
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "fs.mqueue.")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	startswith(s, "net.")
 }
 
-_cond_21(item) if {
+_cond_18(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	s == "vm.min_free_kbytes"
 }
 
-_cond_22(item) if {
+_cond_19(item) if {
 	x := item.name
 	is_string(x)
 	s := replace(x, "/", ".")
 	s == "net.ipv4.tcp_syncookies"
 }
 
-_cond_23(item) if {
-	not _cond_22(item)
+_cond_20(item) if {
+	not _cond_19(item)
 }
 
-_cond_24(item) if {
-	_cond_21(item)
-	_cond_23(item)
-}
-
-_cond_25(item) if {
-	not _cond_24(item)
-}
-
-_cond_26(item) if {
-	_cond_3(item)
+_cond_21(item) if {
 	_cond_18(item)
-	_cond_25(item)
+	_cond_20(item)
 }
 
-_cond_27(item) if {
+_cond_22(item) if {
+	not _cond_21(item)
+}
+
+_cond_23(item) if {
 	x := item.value
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
-_cond_28(item) if {
-	not _cond_27(item)
+_cond_24(item) if {
+	not _cond_23(item)
 }
 
-_cond_29(item) if {
-	_cond_12(item)
-	_cond_28(item)
-}
-
-_cond_30 if {
+_cond_25 if {
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some el in list
-	_cond_12(el)
+	_cond_11(el)
 }
 
-_cond_31 if {
+_cond_26 if {
 	is_number(_num_1)
 }
 
-_cond_32 if {
-	not _cond_31
+_cond_27 if {
+	not _cond_26
+}
+
+_cond_28 if {
+	_cond_25
+	_cond_27
+}
+
+_cond_29(item) if {
+	is_number(_quantity_milli(item))
+}
+
+_cond_30(item) if {
+	not _cond_29(item)
+}
+
+_cond_31(c) if {
+	c.resources.limits.memory != null
+}
+
+_cond_32(c) if {
+	not _cond_31(c)
 }
 
 _cond_33 if {
-	_cond_30
-	_cond_32
+	is_number(_num_4)
 }
 
 _cond_34(item) if {
-	is_number(_quantity_milli(item))
+	l := _num_5(item)
+	r := _num_4
+	l * 5120 <= r * 1
 }
 
 _cond_35(item) if {
 	not _cond_34(item)
 }
 
-_cond_36(c) if {
-	c.resources.limits.memory != null
-}
-
-_cond_37(c) if {
-	not _cond_36(c)
-}
-
-_cond_38(item, c) if {
-	_cond_37(c)
-	_cond_35(item)
-}
-
-_cond_39 if {
-	is_number(_num_4)
-}
-
-_cond_40(item) if {
-	l := _num_5(item)
-	r := _num_4
-	l * 5120 <= r * 1
-}
-
-_cond_41(item) if {
-	not _cond_40(item)
-}
-
-_cond_42(item) if {
-	_cond_12(item)
-	_cond_27(item)
-	_cond_41(item)
-}
-
-_cond_43(item) if {
+_cond_36(item) if {
 	item.resources.limits.memory != null
 }
 
-_cond_44(item) if {
+_cond_37(item) if {
 	_cond_3(item)
-	_cond_43(item)
+	_cond_36(item)
 }
 
-_cond_45 if {
+_cond_38 if {
 	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_44(el)
+	_cond_37(el)
 }
 
-_cond_46 if {
-	not _cond_45
+_cond_39 if {
+	not _cond_38
 }
 
-_cond_47(item) if {
+_cond_40(item) if {
 	item.resources.requests.memory != null
 }
 
-_cond_48(item) if {
+_cond_41(item) if {
 	_cond_3(item)
-	_cond_47(item)
+	_cond_40(item)
 }
 
-_cond_49 if {
+_cond_42 if {
 	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_48(el)
+	_cond_41(el)
 }
 
-_cond_50 if {
-	not _cond_49
+_cond_43 if {
+	not _cond_42
 }
 
-_cond_51(item) if {
-	_cond_12(item)
-	_cond_27(item)
-}
-
-_cond_52(item) if {
+_cond_44(item) if {
 	x := item
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
-_cond_53(item) if {
-	not _cond_52(item)
+_cond_45(item) if {
+	not _cond_44(item)
 }
 
-_cond_54 if {
+_cond_46 if {
 	x := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
-_cond_55(item) if {
+_cond_47(item) if {
 	x := item
 	is_string(x)
 	s := replace(x, "/", ".")
@@ -593,110 +548,89 @@ _cond_55(item) if {
 	z == s
 }
 
-_cond_56(item) if {
-	not _cond_55(item)
+_cond_48(item) if {
+	not _cond_47(item)
 }
 
-_cond_57(item) if {
+_cond_49(item) if {
 	item != null
 }
 
-_cond_58(item) if {
+_cond_50(item) if {
 	x := item
 	is_string(x)
 }
 
-_cond_59(item) if {
-	not _cond_58(item)
+_cond_51(item) if {
+	not _cond_50(item)
 }
 
-_cond_60(item) if {
+_cond_52(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
 	startswith(s, "CAP_")
 }
 
-_cond_61(item) if {
-	_cond_58(item)
-	_cond_60(item)
-}
-
-_cond_62(item) if {
+_cond_53(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
 	s in {"ALL"}
 }
 
-_cond_63(item) if {
-	_cond_58(item)
-	_cond_62(item)
-}
-
-_cond_64(item) if {
+_cond_54(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
 	s in {"SYS_RAWIO"}
 }
 
-_cond_65 if {
+_cond_55 if {
 	_namespace_approved("sysRawioApproved")
 }
 
-_cond_66 if {
-	not _cond_65
+_cond_56 if {
+	not _cond_55
 }
 
-_cond_67(item) if {
-	_cond_58(item)
-	_cond_64(item)
-}
-
-_cond_68(item) if {
+_cond_57(item) if {
 	x := item
 	is_string(x)
 	s := upper(x)
 	s in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
 }
 
-_cond_69(item) if {
-	not _cond_68(item)
+_cond_58(item) if {
+	not _cond_57(item)
 }
 
-_cond_70(item) if {
-	not _cond_60(item)
+_cond_59(item) if {
+	not _cond_52(item)
 }
 
-_cond_71(item) if {
-	_cond_58(item)
-	_cond_69(item)
-	_cond_70(item)
-}
-
-_cond_72(item) if {
+_cond_60(item) if {
 	x := item
 	is_boolean(x)
 }
 
-_cond_73(item) if {
-	not _cond_72(item)
+_cond_61(item) if {
+	not _cond_60(item)
 }
 
-_cond_74(item) if {
+_cond_62(item) if {
 	item == true
 }
 
-_cond_75 if {
+_cond_63 if {
 	_namespace_approved("privilegedApproved")
 }
 
-_cond_76 if {
-	not _cond_75
+_cond_64 if {
+	not _cond_63
 }
 
-_cond_77(item) if {
+_cond_65(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -704,25 +638,15 @@ _cond_77(item) if {
 	x <= 0
 }
 
-_cond_78(c) if {
+_cond_66(c) if {
 	_eff_8(c) == true
 }
 
-_cond_79(item, c) if {
-	_cond_77(item)
-	_cond_78(c)
-}
-
-_cond_80(c) if {
+_cond_67(c) if {
 	_eff_6(c)
 }
 
-_cond_81(item, c) if {
-	_cond_74(item)
-	_cond_80(c)
-}
-
-_cond_82(item) if {
+_cond_68(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -730,11 +654,11 @@ _cond_82(item) if {
 	x <= 9223372036854775807
 }
 
-_cond_83(item) if {
-	not _cond_82(item)
+_cond_69(item) if {
+	not _cond_68(item)
 }
 
-_cond_84(item) if {
+_cond_70(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -742,29 +666,19 @@ _cond_84(item) if {
 	x <= 2147483647
 }
 
-_cond_85(item) if {
-	not _cond_84(item)
+_cond_71(item) if {
+	not _cond_70(item)
 }
 
-_cond_86(item) if {
-	_cond_82(item)
-	_cond_85(item)
-}
-
-_cond_87(item) if {
+_cond_72(item) if {
 	item == "Default"
 }
 
-_cond_88(item) if {
-	not _cond_87(item)
+_cond_73(item) if {
+	not _cond_72(item)
 }
 
-_cond_89(item) if {
-	_cond_58(item)
-	_cond_88(item)
-}
-
-_cond_90(item) if {
+_cond_74(item) if {
 	item == false
 }
 

@@ -252,24 +252,14 @@ _cond_11(item) if {
 }
 
 _cond_12(item) if {
-	_cond_8(item)
-	_cond_11(item)
-}
-
-_cond_13(item) if {
 	item.hostPath != null
 }
 
-_cond_14(item) if {
-	_cond_1(item)
-	_cond_13(item)
-}
-
-_cond_15(item) if {
+_cond_13(item) if {
 	item.hostPort != null
 }
 
-_cond_16(item) if {
+_cond_14(item) if {
 	x := item.hostPort
 	is_number(x)
 	round(x) == x
@@ -277,32 +267,53 @@ _cond_16(item) if {
 	x <= 9223372036854775807
 }
 
+_cond_15(item) if {
+	not _cond_14(item)
+}
+
+_cond_16(item) if {
+	item.hostPort == 0
+}
+
 _cond_17(item) if {
 	not _cond_16(item)
 }
 
 _cond_18(item) if {
-	_cond_1(item)
-	_cond_15(item)
-	_cond_17(item)
+	item == ""
 }
 
 _cond_19(item) if {
-	item.hostPort == 0
+	not _cond_18(item)
 }
 
 _cond_20(item) if {
-	not _cond_19(item)
+	x := item
+	is_string(x)
+	s := x
+	s == ""
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == "runtime/default"
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	startswith(s, "localhost/")
 }
 
 _cond_21(item) if {
-	_cond_1(item)
-	_cond_16(item)
-	_cond_20(item)
+	not _cond_20(item)
 }
 
 _cond_22(item) if {
-	item == ""
+	item.type in {"Localhost", "RuntimeDefault"}
 }
 
 _cond_23(item) if {
@@ -310,111 +321,42 @@ _cond_23(item) if {
 }
 
 _cond_24(item) if {
-	_cond_8(item)
-	_cond_23(item)
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == ""
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == "runtime/default"
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	startswith(s, "localhost/")
-}
-
-_cond_26(item) if {
-	not _cond_25(item)
-}
-
-_cond_27(item) if {
-	_cond_8(item)
-	_cond_26(item)
-}
-
-_cond_28(item) if {
-	item.type in {"Localhost", "RuntimeDefault"}
-}
-
-_cond_29(item) if {
-	not _cond_28(item)
-}
-
-_cond_30(item) if {
-	_cond_1(item)
-	_cond_29(item)
-}
-
-_cond_31(item) if {
 	item in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
 }
 
-_cond_32(item) if {
-	not _cond_31(item)
+_cond_25(item) if {
+	not _cond_24(item)
 }
 
-_cond_33(item) if {
-	_cond_8(item)
-	_cond_32(item)
-}
-
-_cond_34(item) if {
+_cond_26(item) if {
 	item == "Default"
 }
 
-_cond_35(item) if {
-	not _cond_34(item)
+_cond_27(item) if {
+	not _cond_26(item)
 }
 
-_cond_36 if {
+_cond_28 if {
 	_pod.hostUsers == false
 }
 
-_cond_37 if {
-	not _cond_36
+_cond_29 if {
+	not _cond_28
 }
 
-_cond_38(item) if {
-	_cond_8(item)
-	_cond_35(item)
-}
-
-_cond_39(item) if {
+_cond_30(item) if {
 	x := item.name
 	is_string(x)
 }
 
-_cond_40(item) if {
-	not _cond_39(item)
+_cond_31(item) if {
+	not _cond_30(item)
 }
 
-_cond_41(item) if {
-	_cond_1(item)
-	_cond_40(item)
-}
-
-_cond_42(item) if {
+_cond_32(item) if {
 	item.name in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
 }
 
-_cond_43(item) if {
-	not _cond_42(item)
-}
-
-_cond_44(item) if {
-	_cond_1(item)
-	_cond_39(item)
-	_cond_43(item)
+_cond_33(item) if {
+	not _cond_32(item)
 }

@@ -259,24 +259,14 @@ _cond_11(item) if {
 }
 
 _cond_12(item) if {
-	_cond_8(item)
-	_cond_11(item)
-}
-
-_cond_13(item) if {
 	item.hostPath != null
 }
 
-_cond_14(item) if {
-	_cond_1(item)
-	_cond_13(item)
-}
-
-_cond_15(item) if {
+_cond_13(item) if {
 	item.hostPort != null
 }
 
-_cond_16(item) if {
+_cond_14(item) if {
 	x := item.hostPort
 	is_number(x)
 	round(x) == x
@@ -284,32 +274,53 @@ _cond_16(item) if {
 	x <= 9223372036854775807
 }
 
+_cond_15(item) if {
+	not _cond_14(item)
+}
+
+_cond_16(item) if {
+	item.hostPort == 0
+}
+
 _cond_17(item) if {
 	not _cond_16(item)
 }
 
 _cond_18(item) if {
-	_cond_1(item)
-	_cond_15(item)
-	_cond_17(item)
+	item == ""
 }
 
 _cond_19(item) if {
-	item.hostPort == 0
+	not _cond_18(item)
 }
 
 _cond_20(item) if {
-	not _cond_19(item)
+	x := item
+	is_string(x)
+	s := x
+	s == ""
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == "runtime/default"
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	startswith(s, "localhost/")
 }
 
 _cond_21(item) if {
-	_cond_1(item)
-	_cond_16(item)
-	_cond_20(item)
+	not _cond_20(item)
 }
 
 _cond_22(item) if {
-	item == ""
+	item.type in {"Localhost", "RuntimeDefault"}
 }
 
 _cond_23(item) if {
@@ -317,168 +328,99 @@ _cond_23(item) if {
 }
 
 _cond_24(item) if {
-	_cond_8(item)
-	_cond_23(item)
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == ""
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	s == "runtime/default"
-}
-
-_cond_25(item) if {
-	x := item
-	is_string(x)
-	s := x
-	startswith(s, "localhost/")
-}
-
-_cond_26(item) if {
-	not _cond_25(item)
-}
-
-_cond_27(item) if {
-	_cond_8(item)
-	_cond_26(item)
-}
-
-_cond_28(item) if {
-	item.type in {"Localhost", "RuntimeDefault"}
-}
-
-_cond_29(item) if {
-	not _cond_28(item)
-}
-
-_cond_30(item) if {
-	_cond_1(item)
-	_cond_29(item)
-}
-
-_cond_31(item) if {
 	item in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
 }
 
-_cond_32(item) if {
-	not _cond_31(item)
+_cond_25(item) if {
+	not _cond_24(item)
 }
 
-_cond_33(item) if {
-	_cond_8(item)
-	_cond_32(item)
-}
-
-_cond_34(item) if {
+_cond_26(item) if {
 	item == "Default"
 }
 
-_cond_35(item) if {
-	not _cond_34(item)
+_cond_27(item) if {
+	not _cond_26(item)
 }
 
-_cond_36 if {
+_cond_28 if {
 	_pod.hostUsers == false
 }
 
-_cond_37 if {
-	not _cond_36
+_cond_29 if {
+	not _cond_28
 }
 
-_cond_38(item) if {
-	_cond_8(item)
-	_cond_35(item)
-}
-
-_cond_39(item) if {
+_cond_30(item) if {
 	x := item.name
 	is_string(x)
 }
 
-_cond_40(item) if {
-	not _cond_39(item)
+_cond_31(item) if {
+	not _cond_30(item)
 }
 
-_cond_41(item) if {
-	_cond_1(item)
-	_cond_40(item)
-}
-
-_cond_42(item) if {
+_cond_32(item) if {
 	item.name in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
 }
 
-_cond_43(item) if {
-	not _cond_42(item)
+_cond_33(item) if {
+	not _cond_32(item)
 }
 
-_cond_44(item) if {
-	_cond_1(item)
-	_cond_39(item)
-	_cond_43(item)
-}
-
-_cond_45(item) if {
+_cond_34(item) if {
 	item != null
 }
 
-_cond_46 if {
+_cond_35 if {
 	_pod.os.name == "windows"
 }
 
-_cond_47 if {
-	not _cond_46
+_cond_36 if {
+	not _cond_35
 }
 
-_cond_48(c) if {
+_cond_37(c) if {
 	c.securityContext.allowPrivilegeEscalation != null
 }
 
-_cond_49(c) if {
-	not _cond_48(c)
+_cond_38(c) if {
+	not _cond_37(c)
 }
 
-_cond_50(c) if {
+_cond_39(c) if {
 	c.securityContext.allowPrivilegeEscalation == true
 }
 
-_cond_51(c) if {
-	_cond_49(c)
+_cond_40(c) if {
+	_cond_38(c)
 }
 
-_cond_51(c) if {
-	_cond_50(c)
+_cond_40(c) if {
+	_cond_39(c)
 }
 
-_cond_52(item) if {
+_cond_41(item) if {
 	item == false
 }
 
-_cond_53(c) if {
+_cond_42(c) if {
 	c.securityContext.runAsNonRoot != null
 }
 
-_cond_54(c) if {
-	not _cond_53(c)
+_cond_43(c) if {
+	not _cond_42(c)
 }
 
-_cond_55 if {
+_cond_44 if {
 	_pod.securityContext.runAsNonRoot == true
 }
 
-_cond_56 if {
-	not _cond_55
+_cond_45 if {
+	not _cond_44
 }
 
-_cond_57(item) if {
+_cond_46(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -486,11 +428,11 @@ _cond_57(item) if {
 	x <= 9223372036854775807
 }
 
-_cond_58(item) if {
-	not _cond_57(item)
+_cond_47(item) if {
+	not _cond_46(item)
 }
 
-_cond_59(item) if {
+_cond_48(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -498,72 +440,62 @@ _cond_59(item) if {
 	x <= 0
 }
 
-_cond_60 if {
+_cond_49 if {
 	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
-_cond_61 if {
-	not _cond_60
+_cond_50 if {
+	not _cond_49
 }
 
-_cond_62(c) if {
+_cond_51(c) if {
 	c.securityContext.seccompProfile != null
 }
 
-_cond_63(c) if {
-	not _cond_62(c)
+_cond_52(c) if {
+	not _cond_51(c)
 }
 
-_cond_64(c) if {
+_cond_53(c) if {
 	c.securityContext.capabilities.drop != null
 }
 
-_cond_65(c) if {
-	not _cond_64(c)
+_cond_54(c) if {
+	not _cond_53(c)
 }
 
-_cond_66(c) if {
+_cond_55(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
-_cond_67(c) if {
-	_cond_65(c)
+_cond_56(c) if {
+	_cond_54(c)
 }
 
-_cond_67(c) if {
-	_cond_66(c)
+_cond_56(c) if {
+	_cond_55(c)
 }
 
-_cond_68(item) if {
+_cond_57(item) if {
 	item == "ALL"
 }
 
-_cond_69(c) if {
+_cond_58(c) if {
 	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_68(el)
+	_cond_57(el)
 }
 
-_cond_70(c) if {
-	not _cond_69(c)
+_cond_59(c) if {
+	not _cond_58(c)
 }
 
-_cond_71(c) if {
-	_cond_67(c)
-	_cond_70(c)
-}
-
-_cond_72(item) if {
+_cond_60(item) if {
 	item == "NET_BIND_SERVICE"
 }
 
-_cond_73(item) if {
-	not _cond_72(item)
-}
-
-_cond_74(item) if {
-	_cond_8(item)
-	_cond_73(item)
+_cond_61(item) if {
+	not _cond_60(item)
 }
