@@ -53,7 +53,7 @@ function pod(rs: string, containers: Obj[], init: Obj[], bad: boolean): Obj {
 const typical = (rs: string, bad: boolean) => pod(rs, [goodContainer(rs, 0), bad ? badContainer(rs, 1) : goodContainer(rs, 1)], [goodContainer(rs, 2)], bad);
 const wide = (rs: string, n: number, bad = false) => pod(rs, Array.from({ length: n }, (_, k) => (bad ? badContainer(rs, k) : goodContainer(rs, k))), [], false);
 
-function timeWasm(f: () => unknown, budgetMs = 1500): { us: number; runs: number } {
+function timeWasm(f: () => unknown, budgetMs = 1500): { us: number; minUs: number; runs: number } {
   f();
   const samples: number[] = [];
   const t0 = performance.now();
@@ -64,7 +64,7 @@ function timeWasm(f: () => unknown, budgetMs = 1500): { us: number; runs: number
     if (samples.length >= 2000) break;
   }
   samples.sort((a, b) => a - b);
-  return { us: samples[Math.floor(samples.length / 2)]! * 1000, runs: samples.length };
+  return { us: samples[Math.floor(samples.length / 2)]! * 1000, minUs: samples[0]! * 1000, runs: samples.length };
 }
 
 function timeOpa(rs: string, input: Obj, work: string): { ms: number; count: number } {
@@ -94,7 +94,7 @@ try {
       const v = policy.violations(input).length;
       const w = timeWasm(() => policy.violations(input), n >= 1000 ? 4000 : 1500);
       const size = JSON.stringify(input).length;
-      let text = `${rs.padEnd(15)} ${label.padEnd(26)} ${String(size).padStart(9)} B  ${String(v).padStart(5)} viol  wasm ${w.us.toFixed(1).padStart(10)} µs` + (n > 0 ? ` (${(w.us / n).toFixed(1)} µs/ctr)` : '');
+      let text = `${rs.padEnd(15)} ${label.padEnd(26)} ${String(size).padStart(9)} B  ${String(v).padStart(5)} viol  wasm ${w.us.toFixed(1).padStart(10)} µs (min ${w.minUs.toFixed(1)})` + (n > 0 ? ` ${(w.us / n).toFixed(1)} µs/ctr` : '');
       if (OPA && (n >= 1000 || n === 0)) {
         const o = timeOpa(rs, input, work);
         text += `  opa eval ${o.ms.toFixed(2)} ms (${o.count} viol)`;

@@ -241,9 +241,13 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 	not _plain_key(seg)
 }
 
+# ^[A-Za-z_][A-Za-z0-9_]*$ without a regular expression (opa-wasm compiles one on every call):
+# not empty, every character a letter, digit or _, the first not a digit.
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
 # PSS-INPUT: resources that cannot be read fail closed; unknown kinds are reported.

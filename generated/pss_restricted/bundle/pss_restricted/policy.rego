@@ -207,7 +207,9 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
 _cond_1(item) if {
