@@ -23,6 +23,14 @@ export type Ref =
   /**
    * The container's value when set (present and not null, `false`/`0` included), else the pod's:
    * kubelet's DetermineEffectiveSecurityContext. `path` is relative to both security contexts.
+   * The container's securityContext is walked along `path`: a step that is absent or null means
+   * the container does not set the field, and the pod's securityContext is walked the same way
+   * (absent or null there: absent). A step before the field (securityContext itself or an object
+   * on the way) that is present, non-null and not an object, in the container or, when the pod's
+   * value would be used, in the pod, makes the field UNKNOWN: it has no effective value. Unknown
+   * counts as set (`absent` is false), satisfies no value or type test, and an `effectiveField`
+   * subject yields no item for it; only the owner of the malformed step reports it
+   * (ECI-RULES.md, "Malformed input fails closed").
    */
   | { readonly kind: 'effective'; readonly path: Path }
   | { readonly kind: 'annotation'; readonly name: string };

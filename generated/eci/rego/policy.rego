@@ -153,51 +153,21 @@ _rule_action(id) := a if {
 	a in {"deny", "warn"}
 } else := _rule_defaults[id]
 
-_rule_enabled(id) if object.get(_params, ["actions", id], null) != "off"
+# The rules the parameters turn off: one set per query, looked up by every check.
+_rules_off contains id if {
+	actions := object.get(_params, "actions", {})
+	is_object(actions)
+	some id, a in actions
+	a == "off"
+}
 
-# ---- Helpers: reads never fail; a missing or unreadable field is null.
+# ---- Helpers: reads never fail; a missing or unreadable field is null. The checks read fields
+# by direct references, undefined where a step is missing or not an object; _get only fills in
+# the value of a violation.
 
 _get(x, path) := object.get(x, path, null) if is_object(x)
 
 _get(x, _) := null if not is_object(x)
-
-_has_type(x, "string") if is_string(x)
-
-_has_type(x, "boolean") if is_boolean(x)
-
-_has_type(x, "number") if is_number(x)
-
-# An int64 (src/ir/types.ts JsonType).
-_has_type(x, "integer") if {
-	is_number(x)
-	round(x) == x
-	x >= -9223372036854775808
-	x <= 9223372036854775807
-}
-
-_has_type(x, "array") if is_array(x)
-
-_has_type(x, "object") if is_object(x)
-
-_t_string(x) := x if is_string(x)
-
-# Container runtimes upper-case capability names.
-_t_upper(x) := upper(x) if is_string(x)
-
-# The sysctl the runtime will write, dotted: kubelet's NormalizeName swaps "/" and "." when the
-# first separator is "/", then runc / the kata agent map every "." to "/" under /proc/sys
-# (writeSystemProperty). Together: every "/" is a ".", so net.ipv4/tcp_syncookies is caught.
-_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
-
-_pattern_match(s, p) if {
-	p.kind == "exact"
-	s == p.value
-}
-
-_pattern_match(s, p) if {
-	p.kind == "prefix"
-	startswith(s, p.value)
-}
 
 # Memory quantities as exact integers in thousandths (src/ir/semantics.ts: grammar and bound).
 _quantity_milli(s) := v if {
@@ -222,46 +192,38 @@ _quantity_multiplier := {
 	"Ti": 1099511627776,
 }
 
-# ---- Containers of every list, with their effective security context (kubelet's
-# DetermineEffectiveSecurityContext: the container's value when set, else the pod's).
+# ---- Container lists, each an array. The container checks share one rule that reads each
+# container once; the effective security context (kubelet's DetermineEffectiveSecurityContext)
+# is read by the _eff_ functions below.
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
-_containers contains c if {
+_lists[list] := cs if {
 	_in_scope
 	some list in _container_lists
-	cs := _get(_pod, [list])
+	cs := _pod[list]
 	is_array(cs)
-	some i, spec in cs
-	is_object(spec)
-	c := {"list": list, "index": i, "name": object.get(spec, "name", ""), "spec": spec}
 }
-
-_effective(c, path) := {"value": v, "segs": array.concat([c.list, c.index, "securityContext"], path)} if {
-	v := _get(c.spec, array.concat(["securityContext"], path))
-	v != null
-} else := {"value": v, "segs": array.concat(["securityContext"], path)} if {
-	v := _get(_pod, array.concat(["securityContext"], path))
-	v != null
-}
-
-_effective_value(c, path) := v if {
-	v := _effective(c, path).value
-} else := null
 
 # ---- Violations
 
-_violation(rule, action, c, segs, value, message) := object.union(
-	{
-		"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
-		"path": _path_string(segs), "value": value, "message": message,
-	},
-	_container_facts(c),
-)
+# The checks write their facts inline, for a violation only; the resource-level ones use this.
+_violation(rule, action, segs, value, message) := {
+	"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
+	"path": _path_string(segs), "value": value, "message": message,
+}
 
-_container_facts(c) := {} if c == null
+# Report paths: the pod spec and pod metadata once per query, and one key below them.
+_spec_str := _path_string(_spec_path)
 
-_container_facts(c) := {"list": c.list, "container": c.name} if c != null
+_meta_str := _path_string(_meta_path)
+
+_key_seg(key) := concat("", [".", key]) if _plain_key(key)
+
+_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
+	is_string(key)
+	not _plain_key(key)
+}
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -279,22 +241,26 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 	not _plain_key(seg)
 }
 
+# ^[A-Za-z_][A-Za-z0-9_]*$ without a regular expression (opa-wasm compiles one on every call):
+# not empty, every character a letter, digit or _, the first not a digit.
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
 # ECI-INPUT-001: resources that cannot be read fail closed; unknown kinds are reported.
 violations contains v if {
 	_doc_readable
 	not is_object(_doc)
-	v := _violation("ECI-INPUT-001", "deny", null, [], _doc, "document is not an object")
+	v := _violation("ECI-INPUT-001", "deny", [], _doc, "document is not an object")
 }
 
 violations contains v if {
 	is_object(_doc)
 	not _known_kind
-	v := _violation("ECI-INPUT-001", "warn", null, ["kind"], object.get(_doc, "kind", null), "kind is not a pod or pod controller: not checked")
+	v := _violation("ECI-INPUT-001", "warn", ["kind"], object.get(_doc, "kind", null), "kind is not a pod or pod controller: not checked")
 }
 
 violations contains v if {
@@ -302,7 +268,7 @@ violations contains v if {
 	count(_template_prefix) > 0
 	t := object.get(_doc, _template_prefix, null)
 	not is_object(t)
-	v := _violation("ECI-INPUT-001", "deny", null, _template_prefix, t, "pod template must be an object")
+	v := _violation("ECI-INPUT-001", "deny", _template_prefix, t, "pod template must be an object")
 }
 
 violations contains v if {
@@ -312,1260 +278,1031 @@ violations contains v if {
 	x := object.get(_doc, p, null)
 	x != null
 	not is_object(x)
-	v := _violation("ECI-INPUT-001", "deny", null, p, x, "must be an object")
+	v := _violation("ECI-INPUT-001", "deny", p, x, "must be an object")
 }
 
 violations contains v if {
 	_in_scope
 	not is_object(_pod)
-	v := _violation("ECI-INPUT-001", "deny", null, _spec_path, _pod, "pod spec must be an object")
+	v := _violation("ECI-INPUT-001", "deny", _spec_path, _pod, "pod spec must be an object")
 }
 
 violations contains v if {
 	_in_scope
 	some list in _container_lists
-	x := _get(_pod, [list])
+	x := _pod[list]
 	x != null
 	not is_array(x)
-	v := _violation("ECI-INPUT-001", "deny", null, array.concat(_spec_path, [list]), x, "container list must be a list")
+	v := _violation("ECI-INPUT-001", "deny", array.concat(_spec_path, [list]), x, "container list must be a list")
 }
 
 violations contains v if {
 	_in_scope
 	some list in _container_lists
-	x := _get(_pod, [list])
+	x := _pod[list]
 	is_array(x)
 	some i, el in x
 	not is_object(el)
-	v := _violation("ECI-INPUT-001", "deny", null, array.concat(_spec_path, [list, i]), el, "container must be an object")
+	v := _violation("ECI-INPUT-001", "deny", array.concat(_spec_path, [list, i]), el, "container must be an object")
 }
 
 # ECI-POD-001 sysctls-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	item := _get(_pod, ["securityContext", "sysctls"])
+	not "ECI-POD-001" in _rules_off
+	item := _pod.securityContext.sysctls
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "sysctls"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "securityContext.sysctls must be a list")
+	not _cond_1(item)
+	v := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls"]), "value": item, "message": "securityContext.sysctls must be a list"}
 }
 
 # ECI-POD-001 sysctl-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "each sysctl must be an object with name and value")
-}
-
 # ECI-POD-001 sysctl-name-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_7(item, c)
-	vsegs := array.concat(segs, ["name"])
-	value := _get(item, ["name"])
-	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "sysctl name must be a string")
-}
-
 # ECI-POD-001 sysctl-value-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_14(item, c)
-	vsegs := array.concat(segs, ["value"])
-	value := _get(item, ["value"])
-	v := _violation("ECI-POD-001", "deny", null, vsegs, value, "sysctl value must be a string")
-}
-
 # ECI-POD-001 sysctl-name-invalid
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_20(item, c)
-	vsegs := array.concat(segs, ["name"])
-	value := _get(item, ["name"])
-	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), null, vsegs, value, "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)")
-}
-
 # ECI-POD-001 sysctl-not-supported
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-001")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_26(item, c)
-	vsegs := array.concat(segs, ["name"])
-	value := _get(item, ["name"])
-	v := _violation("ECI-POD-001", _rule_action("ECI-POD-001"), null, vsegs, value, "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)")
-}
-
 # ECI-POD-002 value-not-integer
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-002")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_29(item, c)
-	vsegs := array.concat(segs, ["value"])
-	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "vm.min_free_kbytes must be a string holding a non-negative integer")
-}
-
-# ECI-POD-002 limit-quantity
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-002")
-	some c in _containers
-	c.list in {"containers"}
-	item := _get(c.spec, ["resources", "limits", "memory"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["resources", "limits", "memory"]))
-	_cond_36(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
-}
-
-# ECI-POD-002 request-quantity
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-002")
-	some c in _containers
-	c.list in {"containers"}
-	item := _get(c.spec, ["resources", "requests", "memory"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["resources", "requests", "memory"]))
-	_cond_38(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-002", "deny", null, vsegs, value, "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)")
-}
-
 # ECI-POD-002 exceeds-20-percent
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-POD-002")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_42(item, c)
-	vsegs := array.concat(segs, ["value"])
-	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", _rule_action("ECI-POD-002"), null, vsegs, value, "vm.min_free_kbytes exceeds 20% of the pod memory")
-}
-
 # ECI-POD-002 no-memory-basis
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-002")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
+	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_51(item, c)
-	vsegs := array.concat(segs, ["value"])
-	value := _get(item, ["value"])
-	v := _violation("ECI-POD-002", "warn", null, vsegs, value, "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request")
+	some v in {w |
+		not "ECI-POD-001" in _rules_off
+		not _cond_3(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		not _cond_5(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		item.value != null
+		not _cond_8(item)
+		not _cond_11(item)
+		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "sysctl value must be a string"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		_cond_5(item)
+		not _cond_16(item)
+		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)"}
+	} | {w |
+		not "ECI-POD-001" in _rules_off
+		_cond_3(item)
+		_cond_5(item)
+		_cond_13(item)
+		_cond_15(item)
+		not _cond_21(item)
+		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		not _cond_23(item)
+		w := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes must be a string holding a non-negative integer"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		_cond_23(item)
+		is_number(_num_4)
+		not _cond_34(item)
+		w := {"rule": "ECI-POD-002", "action": _rule_action("ECI-POD-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes exceeds 20% of the pod memory"}
+	} | {w |
+		not "ECI-POD-002" in _rules_off
+		_cond_3(item)
+		_cond_10(item)
+		_cond_23(item)
+		not _cond_26
+		not _cond_38
+		not _cond_42
+		w := {"rule": "ECI-POD-002", "action": "warn", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request"}
+	}
 }
 
 # ECI-POD-003 annotation-malformed
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-003")
-	c := null
-	item := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+	not "ECI-POD-003" in _rules_off
+	item := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	item != null
-	segs := array.concat(_meta_path, ["annotations", "k8s.aliyun.com/eci-host-sysctls"])
-	_cond_53(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-003", "deny", null, vsegs, value, "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)")
+	not _cond_44(item)
+	v := {"rule": "ECI-POD-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations[\"k8s.aliyun.com/eci-host-sysctls\"]"]), "value": item, "message": "annotation must be a JSON array of {\"name\": \"...\", \"value\": \"...\"} objects (strings without escapes)"}
 }
 
 # ECI-POD-003 host-sysctl-not-approved
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-003")
-	c := null
-	raw := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+	not "ECI-POD-003" in _rules_off
+	_cond_46
+	raw := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(raw)
 	json.is_valid(raw)
 	arr := json.unmarshal(raw)
 	is_array(arr)
 	some el in arr
-	item := _get(el, ["name"])
+	item := el.name
 	is_string(item)
-	segs := array.concat(_meta_path, ["annotations", "k8s.aliyun.com/eci-host-sysctls"])
-	_cond_57(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-003", _rule_action("ECI-POD-003"), null, vsegs, value, "host sysctl is not approved (approvedHostSysctls)")
+	not _cond_47(item)
+	v := {"rule": "ECI-POD-003", "action": _rule_action("ECI-POD-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations[\"k8s.aliyun.com/eci-host-sysctls\"]"]), "value": item, "message": "host sysctl is not approved (approvedHostSysctls)"}
 }
 
 # ECI-POD-004 security-context-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-004")
-	c := null
-	item := _get(_pod, ["securityContext"])
+	not "ECI-POD-004" in _rules_off
+	item := _pod.securityContext
 	item != null
-	segs := array.concat(_spec_path, ["securityContext"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-004", "deny", null, vsegs, value, "pod securityContext must be an object")
+	not _cond_3(item)
+	v := {"rule": "ECI-POD-004", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext"]), "value": item, "message": "pod securityContext must be an object"}
 }
 
 # ECI-POD-004 field-not-honoured
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-POD-004")
-	c := null
-	obj := _get(_pod, ["securityContext"])
+	not "ECI-POD-004" in _rules_off
+	obj := _pod.securityContext
 	is_object(obj)
 	some key, item in obj
 	not key in {"runAsUser", "sysctls"}
 	item != null
-	segs := array.concat(array.concat(_spec_path, ["securityContext"]), [key])
-	_cond_58(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-POD-004", _rule_action("ECI-POD-004"), null, vsegs, value, "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)")
-}
-
-# ECI-CTR-001 capabilities-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "capabilities"])
 	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", "deny", c, vsegs, value, "capabilities must be an object")
-}
-
-# ECI-CTR-001 add-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "capabilities", "add"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", "deny", c, vsegs, value, "capabilities.add must be a list")
-}
-
-# ECI-CTR-001 add-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_60(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", "deny", c, vsegs, value, "each capability must be a string")
-}
-
-# ECI-CTR-001 cap-prefix
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_62(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)")
-}
-
-# ECI-CTR-001 all
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_64(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "ALL grants every capability; ECI allows only the listed ones")
-}
-
-# ECI-CTR-001 sys-rawio-not-approved
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_68(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "SYS_RAWIO needs an approved ticket (sysRawioApproved)")
-}
-
-# ECI-CTR-001 not-allowed
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-001")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_72(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-001", _rule_action("ECI-CTR-001"), c, vsegs, value, "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)")
-}
-
-# ECI-CTR-002 privileged-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-002")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "privileged"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_74(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-002", "deny", c, vsegs, value, "privileged must be a boolean")
-}
-
-# ECI-CTR-002 privileged-not-approved
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-002")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "privileged"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_78(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-002", _rule_action("ECI-CTR-002"), c, vsegs, value, "privileged containers need an approved ticket (privilegedApproved)")
+	v := {"rule": "ECI-POD-004", "action": _rule_action("ECI-POD-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext", _key_seg(key)]), "value": item, "message": "pod securityContext field is not honoured by ECI (supported: sysctls, runAsUser)"}
 }
 
 # ECI-CTR-003 run-as-non-root-type-pod
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-CTR-003")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsNonRoot"])
+	not "ECI-CTR-003" in _rules_off
+	item := _pod.securityContext.runAsNonRoot
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsNonRoot"])
-	_cond_74(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-003", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
-}
-
-# ECI-CTR-003 run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-003")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsNonRoot"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsNonRoot"]))
-	_cond_74(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-003", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
-}
-
-# ECI-CTR-003 root-user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-003")
-	some c in _containers
-	e := _effective(c, ["runAsUser"])
-	item := e.value
-	segs := array.concat(_spec_path, e.segs)
-	_cond_81(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-003", _rule_action("ECI-CTR-003"), c, vsegs, value, "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0")
-}
-
-# ECI-CTR-004 image-user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-004")
-	some c in _containers
-	e := _effective(c, ["runAsNonRoot"])
-	item := e.value
-	segs := array.concat(_spec_path, e.segs)
-	_cond_83(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-004", _rule_action("ECI-CTR-004"), c, vsegs, value, "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start")
+	not _cond_60(item)
+	v := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
 }
 
 # ECI-CTR-005 run-as-user-type-pod
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_85(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsUser must be an integer")
-}
-
 # ECI-CTR-005 run-as-user-range-pod
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsUser"])
+	not "ECI-CTR-005" in _rules_off
+	item := _pod.securityContext.runAsUser
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_88(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsUser must be between 0 and 2147483647")
-}
-
-# ECI-CTR-005 run-as-user-type-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_85(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsUser must be an integer")
-}
-
-# ECI-CTR-005 run-as-user-range-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_88(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsUser must be between 0 and 2147483647")
+	some v in {w |
+		not _cond_68(item)
+		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
+	} | {w |
+		_cond_68(item)
+		not _cond_70(item)
+		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647"}
+	}
 }
 
 # ECI-CTR-005 run-as-group-type-pod
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsGroup"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsGroup"])
-	_cond_85(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsGroup must be an integer")
-}
-
 # ECI-CTR-005 run-as-group-range-pod
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsGroup"])
+	not "ECI-CTR-005" in _rules_off
+	item := _pod.securityContext.runAsGroup
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsGroup"])
-	_cond_88(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsGroup must be between 0 and 2147483647")
+	some v in {w |
+		not _cond_68(item)
+		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer"}
+	} | {w |
+		_cond_68(item)
+		not _cond_70(item)
+		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647"}
+	}
 }
 
+# ECI-POD-002 limit-quantity
+# ECI-POD-002 request-quantity
+# ECI-CTR-001 capabilities-type
+# ECI-CTR-001 add-type
+# ECI-CTR-001 add-entry-type
+# ECI-CTR-001 cap-prefix
+# ECI-CTR-001 all
+# ECI-CTR-001 sys-rawio-not-approved
+# ECI-CTR-001 not-allowed
+# ECI-CTR-002 privileged-type
+# ECI-CTR-002 privileged-not-approved
+# ECI-CTR-003 run-as-non-root-type
+# ECI-CTR-003 root-user
+# ECI-CTR-004 image-user
+# ECI-CTR-005 run-as-user-type-container
+# ECI-CTR-005 run-as-user-range-container
 # ECI-CTR-005 run-as-group-type-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsGroup"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsGroup"]))
-	_cond_85(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", "deny", c, vsegs, value, "runAsGroup must be an integer")
-}
-
 # ECI-CTR-005 run-as-group-range-container
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-005")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsGroup"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsGroup"]))
-	_cond_88(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-005", _rule_action("ECI-CTR-005"), c, vsegs, value, "runAsGroup must be between 0 and 2147483647")
-}
-
 # ECI-CTR-006 proc-mount-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-006")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "procMount"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_60(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-006", "deny", c, vsegs, value, "procMount must be a string")
-}
-
 # ECI-CTR-006 proc-mount
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-006")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "procMount"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_91(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-006", _rule_action("ECI-CTR-006"), c, vsegs, value, "ECI supports only procMount Default")
-}
-
 # ECI-CTR-007 read-only-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-007")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "readOnlyRootFilesystem"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "readOnlyRootFilesystem"]))
-	_cond_74(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-007", "deny", c, vsegs, value, "readOnlyRootFilesystem must be a boolean")
-}
-
 # ECI-CTR-007 writable-root
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-007")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "readOnlyRootFilesystem"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "readOnlyRootFilesystem"]))
-	_cond_92(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-007", _rule_action("ECI-CTR-007"), c, vsegs, value, "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only")
-}
-
 # ECI-CTR-008 security-context-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("ECI-CTR-008")
-	some c in _containers
-	item := _get(c.spec, ["securityContext"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-008", "deny", c, vsegs, value, "container securityContext must be an object")
-}
-
 # ECI-CTR-008 field-not-honoured
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("ECI-CTR-008")
-	some c in _containers
-	obj := _get(c.spec, ["securityContext"])
-	is_object(obj)
-	some key, item in obj
-	not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
-	item != null
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext"])), [key])
-	_cond_58(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("ECI-CTR-008", _rule_action("ECI-CTR-008"), c, vsegs, value, "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)")
+	cs := _lists[ln]
+	some ci, c in cs
+	is_object(c)
+	some v in ({w1 |
+		item := _eff_3(c)
+		_cond_65(item)
+		_eff_8(c) == true
+		not "ECI-CTR-003" in _rules_off
+		w1 := {"rule": "ECI-CTR-003", "action": _rule_action("ECI-CTR-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_7(c, ln, ci), "value": item, "message": "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := _eff_8(c)
+		item == true
+		_eff_6(c)
+		not "ECI-CTR-004" in _rules_off
+		w1 := {"rule": "ECI-CTR-004", "action": _rule_action("ECI-CTR-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_12(c, ln, ci), "value": item, "message": "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		n1 := c.resources
+		n1 != null
+		some w1 in ({w2 |
+			n2 := n1.limits.memory
+			n2 != null
+			some w2 in {w3 |
+				ln == "containers"
+				_cond_28
+				item := n2
+				not _cond_29(item)
+				not "ECI-POD-002" in _rules_off
+				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.limits.memory"]), "value": item, "message": "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
+			}
+		} | {w2 |
+			n2 := n1.requests.memory
+			n2 != null
+			some w2 in {w3 |
+				ln == "containers"
+				_cond_28
+				item := n2
+				not _cond_31(c)
+				not _cond_29(item)
+				not "ECI-POD-002" in _rules_off
+				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.requests.memory"]), "value": item, "message": "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
+			}
+		})
+	} | {w1 |
+		n1 := c.securityContext
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_3(item)
+			not "ECI-CTR-008" in _rules_off
+			w2 := {"rule": "ECI-CTR-008", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_object(n1)
+			some key, item in n1
+			not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
+			item != null
+			item != null
+			not "ECI-CTR-008" in _rules_off
+			w2 := {"rule": "ECI-CTR-008", "action": _rule_action("ECI-CTR-008"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext", _key_seg(key)]), "value": item, "message": "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.capabilities
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "ECI-CTR-001" in _rules_off
+				w3 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.add
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_50(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_52(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_53(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "ALL grants every capability; ECI allows only the listed ones", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					_cond_54(item)
+					not _cond_55
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "SYS_RAWIO needs an approved ticket (sysRawioApproved)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_50(item)
+					not _cond_57(item)
+					not _cond_52(item)
+					not "ECI-CTR-001" in _rules_off
+					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.privileged
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-002" in _rules_off
+				w3 := {"rule": "ECI-CTR-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == true
+				not _cond_63
+				not "ECI-CTR-002" in _rules_off
+				w3 := {"rule": "ECI-CTR-002", "action": _rule_action("ECI-CTR-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers need an approved ticket (privilegedApproved)", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsNonRoot
+			n2 != null
+			some w2 in {w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-003" in _rules_off
+				w3 := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			}
+		} | {w2 |
+			n2 := n1.runAsUser
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_68(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_68(item)
+				not _cond_70(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsGroup
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_68(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_68(item)
+				not _cond_70(item)
+				not "ECI-CTR-005" in _rules_off
+				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.procMount
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_50(item)
+				not "ECI-CTR-006" in _rules_off
+				w3 := {"rule": "ECI-CTR-006", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_50(item)
+				not _cond_72(item)
+				not "ECI-CTR-006" in _rules_off
+				w3 := {"rule": "ECI-CTR-006", "action": _rule_action("ECI-CTR-006"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "ECI supports only procMount Default", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.readOnlyRootFilesystem
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_60(item)
+				not "ECI-CTR-007" in _rules_off
+				w3 := {"rule": "ECI-CTR-007", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == false
+				not "ECI-CTR-007" in _rules_off
+				w3 := {"rule": "ECI-CTR-007", "action": _rule_action("ECI-CTR-007"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only", "list": ln, "container": object.get(c, "name", "")}
+			})
+		})
+	})
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).
 
 
-_cond_1(item, _) if {
-	_has_type(item, "array")
+_eff_1(c) if {
+	x := c.securityContext
+	x != null
+	not is_object(x)
 }
 
 
-_cond_2(item, c) if {
-	not _cond_1(item, c)
+_eff_2 if {
+	x := _pod.securityContext
+	x != null
+	not is_object(x)
 }
 
 
-_cond_3(item, _) if {
-	_has_type(item, "object")
+_eff_3(c) := v if {
+	v := c.securityContext.runAsUser
+	v != null
+} else := v if {
+	not _eff_1(c)
+	v := _pod.securityContext.runAsUser
+	v != null
 }
 
 
-_cond_4(item, c) if {
-	not _cond_3(item, c)
+_eff_4(c) if {
+	c.securityContext.runAsUser != null
 }
 
 
-_cond_5(item, _) if {
-	_has_type(_get(item, ["name"]), "string")
+_eff_5 if {
+	_pod.securityContext.runAsUser != null
 }
 
 
-_cond_6(item, c) if {
-	not _cond_5(item, c)
+_eff_6(c) if {
+	not _eff_4(c)
+	not _eff_1(c)
+	not _eff_5
+	not _eff_2
 }
 
 
-_cond_7(item, c) if {
-	_cond_3(item, c)
-	_cond_6(item, c)
+_eff_7(c, ln, ci) := v if {
+	_eff_4(c)
+	v := concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"])
+} else := v if {
+	v := concat("", [_spec_str, ".securityContext.runAsUser"])
 }
 
 
-_cond_8(item, _) if {
-	_get(item, ["value"]) != null
+_eff_8(c) := v if {
+	v := c.securityContext.runAsNonRoot
+	v != null
+} else := v if {
+	not _eff_1(c)
+	v := _pod.securityContext.runAsNonRoot
+	v != null
 }
 
 
-_cond_9(item, _) if {
-	_has_type(_get(item, ["value"]), "string")
+_eff_9(c) if {
+	c.securityContext.runAsNonRoot != null
 }
 
 
-_cond_10(item, c) if {
-	not _cond_9(item, c)
+_eff_10 if {
+	_pod.securityContext.runAsNonRoot != null
 }
 
 
-_cond_11(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+_eff_11(c) if {
+	not _eff_9(c)
+	not _eff_1(c)
+	not _eff_10
+	not _eff_2
 }
 
 
-_cond_12(item, c) if {
-	_cond_3(item, c)
-	_cond_11(item, c)
+_eff_12(c, ln, ci) := v if {
+	_eff_9(c)
+	v := concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"])
+} else := v if {
+	v := concat("", [_spec_str, ".securityContext.runAsNonRoot"])
 }
 
 
-_cond_13(item, c) if {
-	not _cond_12(item, c)
+_cond_1(item) if {
+	x := item
+	is_array(x)
 }
 
 
-_cond_14(item, c) if {
-	_cond_3(item, c)
-	_cond_8(item, c)
-	_cond_10(item, c)
-	_cond_13(item, c)
+_cond_2(item) if {
+	not _cond_1(item)
 }
 
 
-_cond_15(item, _) if {
-	x := _get(item, ["name"])
+_cond_3(item) if {
+	x := item
+	is_object(x)
+}
+
+
+_cond_4(item) if {
+	not _cond_3(item)
+}
+
+
+_cond_5(item) if {
+	x := item.name
+	is_string(x)
+}
+
+
+_cond_6(item) if {
+	not _cond_5(item)
+}
+
+
+_cond_7(item) if {
+	item.value != null
+}
+
+
+_cond_8(item) if {
+	x := item.value
+	is_string(x)
+}
+
+
+_cond_9(item) if {
+	not _cond_8(item)
+}
+
+
+_cond_10(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "vm.min_free_kbytes"
+}
+
+
+_cond_11(item) if {
+	_cond_3(item)
+	_cond_10(item)
+}
+
+
+_cond_12(item) if {
+	not _cond_11(item)
+}
+
+
+_cond_13(item) if {
+	x := item.name
 	is_string(x)
 	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
 
-_cond_16(item, _) if {
-	x := _get(item, ["name"])
+_cond_14(item) if {
+	x := item.name
 	is_string(x)
-	regex.match("^.{254}", x)
+	count(x) >= 254
+	not contains(substring(x, 0, 254), "\n")
 }
 
 
-_cond_17(item, c) if {
-	not _cond_16(item, c)
+_cond_15(item) if {
+	not _cond_14(item)
 }
 
 
-_cond_18(item, c) if {
-	_cond_5(item, c)
-	_cond_15(item, c)
-	_cond_17(item, c)
+_cond_16(item) if {
+	_cond_5(item)
+	_cond_13(item)
+	_cond_15(item)
 }
 
 
-_cond_19(item, c) if {
-	not _cond_18(item, c)
+_cond_17(item) if {
+	not _cond_16(item)
 }
 
 
-_cond_20(item, c) if {
-	_cond_3(item, c)
-	_cond_5(item, c)
-	_cond_19(item, c)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "kernel.shm")
+}
+
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "kernel.msg")
+}
+
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "kernel.sem"
+}
+
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "fs.mqueue.")
+}
+
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "net.")
+}
+
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "vm.min_free_kbytes"
 }
 
 
-_cond_21(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+_cond_19(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "net.ipv4.tcp_syncookies"
 }
 
 
-_cond_22(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
-	_pattern_match(s, p)
+_cond_20(item) if {
+	not _cond_19(item)
 }
 
 
-_cond_23(item, c) if {
-	not _cond_22(item, c)
+_cond_21(item) if {
+	_cond_18(item)
+	_cond_20(item)
 }
 
 
-_cond_24(item, c) if {
-	_cond_21(item, c)
-	_cond_23(item, c)
+_cond_22(item) if {
+	not _cond_21(item)
 }
 
 
-_cond_25(item, c) if {
-	not _cond_24(item, c)
-}
-
-
-_cond_26(item, c) if {
-	_cond_3(item, c)
-	_cond_18(item, c)
-	_cond_25(item, c)
-}
-
-
-_cond_27(item, _) if {
-	x := _get(item, ["value"])
+_cond_23(item) if {
+	x := item.value
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
 
-_cond_28(item, c) if {
-	not _cond_27(item, c)
+_cond_24(item) if {
+	not _cond_23(item)
 }
 
 
-_cond_29(item, c) if {
-	_cond_12(item, c)
-	_cond_28(item, c)
-}
-
-
-_cond_30(_, c) if {
-	list := _get(_pod, ["securityContext", "sysctls"])
+_cond_25 if {
+	list := _pod.securityContext.sysctls
 	is_array(list)
 	some el in list
-	_cond_12(el, c)
+	_cond_11(el)
 }
 
 
-_cond_31(item, c) if {
-	is_number(_num_1(item, c))
+_cond_26 if {
+	is_number(_num_1)
 }
 
 
-_cond_32(item, c) if {
-	not _cond_31(item, c)
+_cond_27 if {
+	not _cond_26
 }
 
 
-_cond_33(item, c) if {
-	_cond_30(item, c)
-	_cond_32(item, c)
+_cond_28 if {
+	_cond_25
+	_cond_27
 }
 
 
-_cond_34(item, _) if {
+_cond_29(item) if {
 	is_number(_quantity_milli(item))
 }
 
 
-_cond_35(item, c) if {
-	not _cond_34(item, c)
+_cond_30(item) if {
+	not _cond_29(item)
 }
 
 
-_cond_36(item, c) if {
-	_cond_33(item, c)
-	_cond_35(item, c)
+_cond_31(c) if {
+	c.resources.limits.memory != null
 }
 
 
-_cond_37(_, c) if {
-	_get(c.spec, ["resources", "limits", "memory"]) == null
+_cond_32(c) if {
+	not _cond_31(c)
 }
 
 
-_cond_38(item, c) if {
-	_cond_33(item, c)
-	_cond_37(item, c)
-	_cond_35(item, c)
+_cond_33 if {
+	is_number(_num_4)
 }
 
 
-_cond_39(item, c) if {
-	is_number(_num_4(item, c))
-}
-
-
-_cond_40(item, c) if {
-	l := _num_5(item, c)
-	r := _num_4(item, c)
+_cond_34(item) if {
+	l := _num_5(item)
+	r := _num_4
 	l * 5120 <= r * 1
 }
 
 
-_cond_41(item, c) if {
-	not _cond_40(item, c)
+_cond_35(item) if {
+	not _cond_34(item)
 }
 
 
-_cond_42(item, c) if {
-	_cond_12(item, c)
-	_cond_27(item, c)
-	_cond_39(item, c)
-	_cond_41(item, c)
+_cond_36(item) if {
+	item.resources.limits.memory != null
 }
 
 
-_cond_43(item, _) if {
-	_get(item, ["resources", "limits", "memory"]) != null
+_cond_37(item) if {
+	_cond_3(item)
+	_cond_36(item)
 }
 
 
-_cond_44(item, c) if {
-	_cond_3(item, c)
-	_cond_43(item, c)
-}
-
-
-_cond_45(_, c) if {
-	list := _get(_pod, ["containers"])
+_cond_38 if {
+	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_44(el, c)
+	_cond_37(el)
 }
 
 
-_cond_46(item, c) if {
-	not _cond_45(item, c)
+_cond_39 if {
+	not _cond_38
 }
 
 
-_cond_47(item, _) if {
-	_get(item, ["resources", "requests", "memory"]) != null
+_cond_40(item) if {
+	item.resources.requests.memory != null
 }
 
 
-_cond_48(item, c) if {
-	_cond_3(item, c)
-	_cond_47(item, c)
+_cond_41(item) if {
+	_cond_3(item)
+	_cond_40(item)
 }
 
 
-_cond_49(_, c) if {
-	list := _get(_pod, ["containers"])
+_cond_42 if {
+	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_48(el, c)
+	_cond_41(el)
 }
 
 
-_cond_50(item, c) if {
-	not _cond_49(item, c)
+_cond_43 if {
+	not _cond_42
 }
 
 
-_cond_51(item, c) if {
-	_cond_12(item, c)
-	_cond_27(item, c)
-	_cond_32(item, c)
-	_cond_46(item, c)
-	_cond_50(item, c)
-}
-
-
-_cond_52(item, _) if {
+_cond_44(item) if {
 	x := item
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
-_cond_53(item, c) if {
-	not _cond_52(item, c)
+_cond_45(item) if {
+	not _cond_44(item)
 }
 
 
-_cond_54(_, _) if {
-	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+_cond_46 if {
+	x := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
 
-_cond_55(item, _) if {
-	x := _t_sysctl_name(item)
+_cond_47(item) if {
+	x := item
+	is_string(x)
+	s := replace(x, "/", ".")
 	some y in _param_list("approvedHostSysctls")
-	_t_sysctl_name(y) == x
+	is_string(y)
+	z := replace(y, "/", ".")
+	z == s
 }
 
 
-_cond_56(item, c) if {
-	not _cond_55(item, c)
+_cond_48(item) if {
+	not _cond_47(item)
 }
 
 
-_cond_57(item, c) if {
-	_cond_54(item, c)
-	_cond_56(item, c)
-}
-
-
-_cond_58(item, _) if {
+_cond_49(item) if {
 	item != null
 }
 
 
-_cond_59(item, _) if {
-	_has_type(item, "string")
+_cond_50(item) if {
+	x := item
+	is_string(x)
 }
 
 
-_cond_60(item, c) if {
-	not _cond_59(item, c)
+_cond_51(item) if {
+	not _cond_50(item)
 }
 
 
-_cond_61(item, _) if {
-	s := _t_upper(item)
-	some p in [{"kind": "prefix", "value": "CAP_"}]
-	_pattern_match(s, p)
+_cond_52(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	startswith(s, "CAP_")
 }
 
 
-_cond_62(item, c) if {
-	_cond_59(item, c)
-	_cond_61(item, c)
+_cond_53(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	s in {"ALL"}
 }
 
 
-_cond_63(item, _) if {
-	_t_upper(item) in {"ALL"}
+_cond_54(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	s in {"SYS_RAWIO"}
 }
 
 
-_cond_64(item, c) if {
-	_cond_59(item, c)
-	_cond_63(item, c)
-}
-
-
-_cond_65(item, _) if {
-	_t_upper(item) in {"SYS_RAWIO"}
-}
-
-
-_cond_66(_, _) if {
+_cond_55 if {
 	_namespace_approved("sysRawioApproved")
 }
 
 
-_cond_67(item, c) if {
-	not _cond_66(item, c)
+_cond_56 if {
+	not _cond_55
 }
 
 
-_cond_68(item, c) if {
-	_cond_59(item, c)
-	_cond_65(item, c)
-	_cond_67(item, c)
-}
-
-
-_cond_69(item, _) if {
-	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
-}
-
-
-_cond_70(item, c) if {
-	not _cond_69(item, c)
-}
-
-
-_cond_71(item, c) if {
-	not _cond_61(item, c)
-}
-
-
-_cond_72(item, c) if {
-	_cond_59(item, c)
-	_cond_70(item, c)
-	_cond_71(item, c)
-}
-
-
-_cond_73(item, _) if {
-	_has_type(item, "boolean")
-}
-
-
-_cond_74(item, c) if {
-	not _cond_73(item, c)
-}
-
-
-_cond_75(item, _) if {
+_cond_57(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == true
+	is_string(x)
+	s := upper(x)
+	s in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
 }
 
 
-_cond_76(_, _) if {
+_cond_58(item) if {
+	not _cond_57(item)
+}
+
+
+_cond_59(item) if {
+	not _cond_52(item)
+}
+
+
+_cond_60(item) if {
+	x := item
+	is_boolean(x)
+}
+
+
+_cond_61(item) if {
+	not _cond_60(item)
+}
+
+
+_cond_62(item) if {
+	item == true
+}
+
+
+_cond_63 if {
 	_namespace_approved("privilegedApproved")
 }
 
 
-_cond_77(item, c) if {
-	not _cond_76(item, c)
+_cond_64 if {
+	not _cond_63
 }
 
 
-_cond_78(item, c) if {
-	_cond_75(item, c)
-	_cond_77(item, c)
-}
-
-
-_cond_79(item, _) if {
+_cond_65(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 0
 }
 
 
-_cond_80(_, c) if {
-	x := _effective_value(c, ["runAsNonRoot"])
-	_has_type(x, "boolean")
-	x == true
+_cond_66(c) if {
+	_eff_8(c) == true
 }
 
 
-_cond_81(item, c) if {
-	_cond_79(item, c)
-	_cond_80(item, c)
+_cond_67(c) if {
+	_eff_6(c)
 }
 
 
-_cond_82(_, c) if {
-	_effective_value(c, ["runAsUser"]) == null
-}
-
-
-_cond_83(item, c) if {
-	_cond_75(item, c)
-	_cond_82(item, c)
-}
-
-
-_cond_84(item, _) if {
-	_has_type(item, "integer")
-}
-
-
-_cond_85(item, c) if {
-	not _cond_84(item, c)
-}
-
-
-_cond_86(item, _) if {
+_cond_68(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
+}
+
+
+_cond_69(item) if {
+	not _cond_68(item)
+}
+
+
+_cond_70(item) if {
+	x := item
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 2147483647
 }
 
 
-_cond_87(item, c) if {
-	not _cond_86(item, c)
+_cond_71(item) if {
+	not _cond_70(item)
 }
 
 
-_cond_88(item, c) if {
-	_cond_84(item, c)
-	_cond_87(item, c)
+_cond_72(item) if {
+	item == "Default"
 }
 
 
-_cond_89(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "Default"
+_cond_73(item) if {
+	not _cond_72(item)
 }
 
 
-_cond_90(item, c) if {
-	not _cond_89(item, c)
+_cond_74(item) if {
+	item == false
 }
 
 
-_cond_91(item, c) if {
-	_cond_59(item, c)
-	_cond_90(item, c)
-}
-
-
-_cond_92(item, _) if {
-	x := item
-	_has_type(x, "boolean")
-	x == false
-}
-
-
-_num_1(_, _) := v if {
-	raw := _get(_annotations, ["k8s.aliyun.com/eci-use-specs"])
+_num_1 := v if {
+	raw := _annotations["k8s.aliyun.com/eci-use-specs"]
 	is_string(raw)
 	regex.match("^[0-9]+(\\.[0-9]+)?-[0-9]+(\\.[0-9]+)?Gi$", raw)
 	v := _quantity_milli(split(raw, "-")[1])
 }
 
 
-_num_2(item, _) := v if {
-	x := _get(item, ["resources", "limits", "memory"])
-	x != null
-	v := x
+_num_2(item) := v if {
+	v := item.resources.limits.memory
+	v != null
 } else := v if {
-	x := _get(item, ["resources", "requests", "memory"])
-	x != null
-	v := x
+	v := item.resources.requests.memory
+	v != null
 }
 
 
-_num_3(_, c) := v if {
-	cs := _get(_pod, ["containers"])
+_num_3 := v if {
+	cs := _pod.containers
 	is_array(cs)
-	raws := [x | some ctr in cs; x := _num_2(ctr, c)]
+	raws := [x | some ctr in cs; x := _num_2(ctr)]
 	count(raws) > 0
 	qs := [q | some x in raws; q := _quantity_milli(x)]
 	count(qs) == count(raws)
@@ -1573,15 +1310,15 @@ _num_3(_, c) := v if {
 }
 
 
-_num_4(item, c) := v if {
-	v := _num_1(item, c)
+_num_4 := v if {
+	v := _num_1
 } else := v if {
-	v := _num_3(item, c)
+	v := _num_3
 }
 
 
-_num_5(item, _) := v if {
-	x := _get(item, ["value"])
+_num_5(item) := v if {
+	x := item.value
 	is_string(x)
 	regex.match("^[0-9]{1,12}$", x)
 	v := to_number(x) * 1000

@@ -269,6 +269,14 @@ test_eci_ECI_CTR_003_init_containers if {
 	_agree(got, [{"list":"initContainers","container":"init","rule":"ECI-CTR-003","action":"deny","path":"spec.initContainers[0].securityContext.runAsUser","value":0}])
 }
 
+# eci/ECI-CTR-003/malformed-container-security-context-pod-root.yaml
+test_eci_ECI_CTR_003_malformed_container_security_context_pod_root if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":0},"containers":[{"name":"app","image":"nginx","securityContext":"x"}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-008","action":"deny","path":"spec.containers[0].securityContext","value":"x"},{"list":null,"container":null,"rule":"ECI-POD-004","action":"warn","path":"spec.securityContext.runAsNonRoot","value":true}])
+}
+
 # eci/ECI-CTR-003/malformed-container-string.yaml
 test_eci_ECI_CTR_003_malformed_container_string if {
 	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"runAsNonRoot":"true","runAsUser":0}}]}}
@@ -355,6 +363,22 @@ test_eci_ECI_CTR_004_init_containers if {
 	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
 	got := eci.violations with input as doc with data.eci.params as params
 	_agree(got, [{"list":"initContainers","container":"init","rule":"ECI-CTR-004","action":"warn","path":"spec.initContainers[0].securityContext.runAsNonRoot","value":true}])
+}
+
+# eci/ECI-CTR-004/malformed-container-security-context-pod-non-root.yaml
+test_eci_ECI_CTR_004_malformed_container_security_context_pod_non_root if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":{"runAsNonRoot":true},"containers":[{"name":"app","image":"nginx","securityContext":[1]}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"ECI-CTR-008","action":"deny","path":"spec.containers[0].securityContext","value":[1]},{"list":null,"container":null,"rule":"ECI-POD-004","action":"warn","path":"spec.securityContext.runAsNonRoot","value":true}])
+}
+
+# eci/ECI-CTR-004/malformed-pod-security-context.yaml
+test_eci_ECI_CTR_004_malformed_pod_security_context if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a","labels":{"alibabacloud.com/eci":"true"}},"spec":{"securityContext":"x","containers":[{"name":"app","image":"nginx","securityContext":{"runAsNonRoot":true}}]}}
+	params := {"selector":{"matchLabels":{"alibabacloud.com/eci":"true"}},"approvedHostSysctls":[],"privilegedApproved":false,"sysRawioApproved":false,"actions":{}}
+	got := eci.violations with input as doc with data.eci.params as params
+	_agree(got, [{"list":null,"container":null,"rule":"ECI-POD-004","action":"deny","path":"spec.securityContext","value":"x"}])
 }
 
 # eci/ECI-CTR-004/malformed-run-as-non-root.yaml

@@ -160,51 +160,21 @@ _rule_action(id) := a if {
 	a in {"deny", "warn"}
 } else := _rule_defaults[id]
 
-_rule_enabled(id) if object.get(_params, ["actions", id], null) != "off"
+# The rules the parameters turn off: one set per query, looked up by every check.
+_rules_off contains id if {
+	actions := object.get(_params, "actions", {})
+	is_object(actions)
+	some id, a in actions
+	a == "off"
+}
 
-# ---- Helpers: reads never fail; a missing or unreadable field is null.
+# ---- Helpers: reads never fail; a missing or unreadable field is null. The checks read fields
+# by direct references, undefined where a step is missing or not an object; _get only fills in
+# the value of a violation.
 
 _get(x, path) := object.get(x, path, null) if is_object(x)
 
 _get(x, _) := null if not is_object(x)
-
-_has_type(x, "string") if is_string(x)
-
-_has_type(x, "boolean") if is_boolean(x)
-
-_has_type(x, "number") if is_number(x)
-
-# An int64 (src/ir/types.ts JsonType).
-_has_type(x, "integer") if {
-	is_number(x)
-	round(x) == x
-	x >= -9223372036854775808
-	x <= 9223372036854775807
-}
-
-_has_type(x, "array") if is_array(x)
-
-_has_type(x, "object") if is_object(x)
-
-_t_string(x) := x if is_string(x)
-
-# Container runtimes upper-case capability names.
-_t_upper(x) := upper(x) if is_string(x)
-
-# The sysctl the runtime will write, dotted: kubelet's NormalizeName swaps "/" and "." when the
-# first separator is "/", then runc / the kata agent map every "." to "/" under /proc/sys
-# (writeSystemProperty). Together: every "/" is a ".", so net.ipv4/tcp_syncookies is caught.
-_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
-
-_pattern_match(s, p) if {
-	p.kind == "exact"
-	s == p.value
-}
-
-_pattern_match(s, p) if {
-	p.kind == "prefix"
-	startswith(s, p.value)
-}
 
 # Memory quantities as exact integers in thousandths (src/ir/semantics.ts: grammar and bound).
 _quantity_milli(s) := v if {
@@ -229,46 +199,38 @@ _quantity_multiplier := {
 	"Ti": 1099511627776,
 }
 
-# ---- Containers of every list, with their effective security context (kubelet's
-# DetermineEffectiveSecurityContext: the container's value when set, else the pod's).
+# ---- Container lists, each an array. The container checks share one rule that reads each
+# container once; the effective security context (kubelet's DetermineEffectiveSecurityContext)
+# is read by the _eff_ functions below.
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
-_containers contains c if {
+_lists[list] := cs if {
 	_in_scope
 	some list in _container_lists
-	cs := _get(_pod, [list])
+	cs := _pod[list]
 	is_array(cs)
-	some i, spec in cs
-	is_object(spec)
-	c := {"list": list, "index": i, "name": object.get(spec, "name", ""), "spec": spec}
 }
-
-_effective(c, path) := {"value": v, "segs": array.concat([c.list, c.index, "securityContext"], path)} if {
-	v := _get(c.spec, array.concat(["securityContext"], path))
-	v != null
-} else := {"value": v, "segs": array.concat(["securityContext"], path)} if {
-	v := _get(_pod, array.concat(["securityContext"], path))
-	v != null
-}
-
-_effective_value(c, path) := v if {
-	v := _effective(c, path).value
-} else := null
 
 # ---- Violations
 
-_violation(rule, action, c, segs, value, message) := object.union(
-	{
-		"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
-		"path": _path_string(segs), "value": value, "message": message,
-	},
-	_container_facts(c),
-)
+# The checks write their facts inline, for a violation only; the resource-level ones use this.
+_violation(rule, action, segs, value, message) := {
+	"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
+	"path": _path_string(segs), "value": value, "message": message,
+}
 
-_container_facts(c) := {} if c == null
+# Report paths: the pod spec and pod metadata once per query, and one key below them.
+_spec_str := _path_string(_spec_path)
 
-_container_facts(c) := {"list": c.list, "container": c.name} if c != null
+_meta_str := _path_string(_meta_path)
+
+_key_seg(key) := concat("", [".", key]) if _plain_key(key)
+
+_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
+	is_string(key)
+	not _plain_key(key)
+}
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -286,22 +248,26 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 	not _plain_key(seg)
 }
 
+# ^[A-Za-z_][A-Za-z0-9_]*$ without a regular expression (opa-wasm compiles one on every call):
+# not empty, every character a letter, digit or _, the first not a digit.
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
 # PSS-INPUT: resources that cannot be read fail closed; unknown kinds are reported.
 violations contains v if {
 	_doc_readable
 	not is_object(_doc)
-	v := _violation("PSS-INPUT", "deny", null, [], _doc, "document is not an object")
+	v := _violation("PSS-INPUT", "deny", [], _doc, "document is not an object")
 }
 
 violations contains v if {
 	is_object(_doc)
 	not _known_kind
-	v := _violation("PSS-INPUT", "warn", null, ["kind"], object.get(_doc, "kind", null), "kind is not a pod or pod controller: not checked")
+	v := _violation("PSS-INPUT", "warn", ["kind"], object.get(_doc, "kind", null), "kind is not a pod or pod controller: not checked")
 }
 
 violations contains v if {
@@ -309,7 +275,7 @@ violations contains v if {
 	count(_template_prefix) > 0
 	t := object.get(_doc, _template_prefix, null)
 	not is_object(t)
-	v := _violation("PSS-INPUT", "deny", null, _template_prefix, t, "pod template must be an object")
+	v := _violation("PSS-INPUT", "deny", _template_prefix, t, "pod template must be an object")
 }
 
 violations contains v if {
@@ -319,2250 +285,1442 @@ violations contains v if {
 	x := object.get(_doc, p, null)
 	x != null
 	not is_object(x)
-	v := _violation("PSS-INPUT", "deny", null, p, x, "must be an object")
+	v := _violation("PSS-INPUT", "deny", p, x, "must be an object")
 }
 
 violations contains v if {
 	_in_scope
 	not is_object(_pod)
-	v := _violation("PSS-INPUT", "deny", null, _spec_path, _pod, "pod spec must be an object")
+	v := _violation("PSS-INPUT", "deny", _spec_path, _pod, "pod spec must be an object")
 }
 
 violations contains v if {
 	_in_scope
 	some list in _container_lists
-	x := _get(_pod, [list])
+	x := _pod[list]
 	x != null
 	not is_array(x)
-	v := _violation("PSS-INPUT", "deny", null, array.concat(_spec_path, [list]), x, "container list must be a list")
+	v := _violation("PSS-INPUT", "deny", array.concat(_spec_path, [list]), x, "container list must be a list")
 }
 
 violations contains v if {
 	_in_scope
 	some list in _container_lists
-	x := _get(_pod, [list])
+	x := _pod[list]
 	is_array(x)
 	some i, el in x
 	not is_object(el)
-	v := _violation("PSS-INPUT", "deny", null, array.concat(_spec_path, [list, i]), el, "container must be an object")
+	v := _violation("PSS-INPUT", "deny", array.concat(_spec_path, [list, i]), el, "container must be an object")
 }
 
 # PSS-HOST-PROCESS pod-security-context-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	c := null
-	item := _get(_pod, ["securityContext"])
+	not "PSS-HOST-PROCESS" in _rules_off
+	item := _pod.securityContext
 	item != null
-	segs := array.concat(_spec_path, ["securityContext"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "pod securityContext must be an object")
-}
-
-# PSS-HOST-PROCESS security-context-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	some c in _containers
-	item := _get(c.spec, ["securityContext"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "container securityContext must be an object")
+	not _cond_1(item)
+	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext"]), "value": item, "message": "pod securityContext must be an object"}
 }
 
 # PSS-HOST-PROCESS pod-windows-options-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	c := null
-	item := _get(_pod, ["securityContext", "windowsOptions"])
+	not "PSS-HOST-PROCESS" in _rules_off
+	item := _pod.securityContext.windowsOptions
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "windowsOptions"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "windowsOptions must be an object")
-}
-
-# PSS-HOST-PROCESS windows-options-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "windowsOptions"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "windowsOptions"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "windowsOptions must be an object")
+	not _cond_1(item)
+	v := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object"}
 }
 
 # PSS-HOST-PROCESS pod-host-process-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	c := null
-	item := _get(_pod, ["securityContext", "windowsOptions", "hostProcess"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "windowsOptions", "hostProcess"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "hostProcess must be a boolean")
-}
-
-# PSS-HOST-PROCESS host-process-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "windowsOptions", "hostProcess"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "windowsOptions", "hostProcess"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", "deny", c, vsegs, value, "hostProcess must be a boolean")
-}
-
 # PSS-HOST-PROCESS pod-host-process
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	c := null
-	item := _get(_pod, ["securityContext", "windowsOptions", "hostProcess"])
+	not "PSS-HOST-PROCESS" in _rules_off
+	item := _pod.securityContext.windowsOptions.hostProcess
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "windowsOptions", "hostProcess"])
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", _rule_action("PSS-HOST-PROCESS"), c, vsegs, value, "HostProcess pods are not allowed (windowsOptions.hostProcess)")
-}
-
-# PSS-HOST-PROCESS host-process
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROCESS")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "windowsOptions", "hostProcess"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "windowsOptions", "hostProcess"]))
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROCESS", _rule_action("PSS-HOST-PROCESS"), c, vsegs, value, "HostProcess containers are not allowed (windowsOptions.hostProcess)")
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess pods are not allowed (windowsOptions.hostProcess)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-network-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostNetwork"])
-	item != null
-	segs := array.concat(_spec_path, ["hostNetwork"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", "deny", null, vsegs, value, "hostNetwork must be a boolean")
-}
-
 # PSS-HOST-NAMESPACES host-network
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostNetwork"])
+	not "PSS-HOST-NAMESPACES" in _rules_off
+	item := _pod.hostNetwork
 	item != null
-	segs := array.concat(_spec_path, ["hostNetwork"])
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", _rule_action("PSS-HOST-NAMESPACES"), null, vsegs, value, "sharing the host namespaces is not allowed (hostNetwork)")
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "hostNetwork must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "sharing the host namespaces is not allowed (hostNetwork)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-pid-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostPID"])
-	item != null
-	segs := array.concat(_spec_path, ["hostPID"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", "deny", null, vsegs, value, "hostPID must be a boolean")
-}
-
 # PSS-HOST-NAMESPACES host-pid
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostPID"])
+	not "PSS-HOST-NAMESPACES" in _rules_off
+	item := _pod.hostPID
 	item != null
-	segs := array.concat(_spec_path, ["hostPID"])
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", _rule_action("PSS-HOST-NAMESPACES"), null, vsegs, value, "sharing the host namespaces is not allowed (hostPID)")
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "hostPID must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "sharing the host namespaces is not allowed (hostPID)"}
+	}
 }
 
 # PSS-HOST-NAMESPACES host-ipc-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostIPC"])
-	item != null
-	segs := array.concat(_spec_path, ["hostIPC"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", "deny", null, vsegs, value, "hostIPC must be a boolean")
-}
-
 # PSS-HOST-NAMESPACES host-ipc
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-NAMESPACES")
-	c := null
-	item := _get(_pod, ["hostIPC"])
+	not "PSS-HOST-NAMESPACES" in _rules_off
+	item := _pod.hostIPC
 	item != null
-	segs := array.concat(_spec_path, ["hostIPC"])
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-NAMESPACES", _rule_action("PSS-HOST-NAMESPACES"), null, vsegs, value, "sharing the host namespaces is not allowed (hostIPC)")
-}
-
-# PSS-PRIVILEGED privileged-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGED")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "privileged"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PRIVILEGED", "deny", c, vsegs, value, "privileged must be a boolean")
-}
-
-# PSS-PRIVILEGED privileged
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGED")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "privileged"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "privileged"]))
-	_cond_5(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PRIVILEGED", _rule_action("PSS-PRIVILEGED"), c, vsegs, value, "privileged containers are not allowed")
-}
-
-# PSS-CAPABILITIES-BASELINE capabilities-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-BASELINE")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "capabilities"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-BASELINE", "deny", c, vsegs, value, "capabilities must be an object")
-}
-
-# PSS-CAPABILITIES-BASELINE add-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-BASELINE")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "capabilities", "add"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"]))
-	_cond_7(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-BASELINE", "deny", c, vsegs, value, "capabilities.add must be a list")
-}
-
-# PSS-CAPABILITIES-BASELINE add-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-BASELINE")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-BASELINE", "deny", c, vsegs, value, "each capability must be a string")
-}
-
-# PSS-CAPABILITIES-BASELINE not-allowed
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-BASELINE")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_12(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-BASELINE", _rule_action("PSS-CAPABILITIES-BASELINE"), c, vsegs, value, "capability may not be added at the baseline level (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)")
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "hostIPC must be a boolean"}
+	} | {w |
+		item == true
+		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "sharing the host namespaces is not allowed (hostIPC)"}
+	}
 }
 
 # PSS-HOST-PATH-VOLUMES volumes-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-PATH-VOLUMES")
-	c := null
-	item := _get(_pod, ["volumes"])
+	not "PSS-HOST-PATH-VOLUMES" in _rules_off
+	item := _pod.volumes
 	item != null
-	segs := array.concat(_spec_path, ["volumes"])
-	_cond_7(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PATH-VOLUMES", "deny", null, vsegs, value, "volumes must be a list")
+	not _cond_6(item)
+	v := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes"]), "value": item, "message": "volumes must be a list"}
 }
 
 # PSS-HOST-PATH-VOLUMES volume-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PATH-VOLUMES")
-	c := null
-	list := _get(_pod, ["volumes"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["volumes"]), [i])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PATH-VOLUMES", "deny", null, vsegs, value, "each volume must be an object")
-}
-
 # PSS-HOST-PATH-VOLUMES host-path
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-HOST-PATH-VOLUMES")
-	c := null
-	list := _get(_pod, ["volumes"])
+	not "PSS-HOST-PATH-VOLUMES" in _rules_off
+	list := _pod.volumes
 	is_array(list)
 	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["volumes"]), [i])
-	_cond_14(item, c)
-	vsegs := array.concat(segs, ["hostPath"])
-	value := _get(item, ["hostPath"])
-	v := _violation("PSS-HOST-PATH-VOLUMES", _rule_action("PSS-HOST-PATH-VOLUMES"), null, vsegs, value, "hostPath volumes are not allowed")
-}
-
-# PSS-HOST-PORTS ports-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PORTS")
-	some c in _containers
-	item := _get(c.spec, ["ports"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["ports"]))
-	_cond_7(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PORTS", "deny", c, vsegs, value, "ports must be a list")
-}
-
-# PSS-HOST-PORTS port-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PORTS")
-	some c in _containers
-	list := _get(c.spec, ["ports"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["ports"])), [i])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PORTS", "deny", c, vsegs, value, "each port must be an object")
-}
-
-# PSS-HOST-PORTS host-port-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PORTS")
-	some c in _containers
-	list := _get(c.spec, ["ports"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["ports"])), [i])
-	_cond_18(item, c)
-	vsegs := array.concat(segs, ["hostPort"])
-	value := _get(item, ["hostPort"])
-	v := _violation("PSS-HOST-PORTS", "deny", c, vsegs, value, "hostPort must be an integer")
-}
-
-# PSS-HOST-PORTS host-port
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PORTS")
-	some c in _containers
-	list := _get(c.spec, ["ports"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["ports"])), [i])
-	_cond_21(item, c)
-	vsegs := array.concat(segs, ["hostPort"])
-	value := _get(item, ["hostPort"])
-	v := _violation("PSS-HOST-PORTS", _rule_action("PSS-HOST-PORTS"), c, vsegs, value, "host ports are not allowed (hostPort must be unset or 0)")
-}
-
-# PSS-HOST-PROBES liveness-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "livenessProbe must be an object")
-}
-
-# PSS-HOST-PROBES liveness-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "httpGet"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "httpGet"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "livenessProbe.httpGet must be an object")
-}
-
-# PSS-HOST-PROBES liveness-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "httpGet", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "livenessProbe.httpGet.host must be a string")
-}
-
-# PSS-HOST-PROBES liveness-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "httpGet", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "livenessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES liveness-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "tcpSocket"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "tcpSocket"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "livenessProbe.tcpSocket must be an object")
-}
-
-# PSS-HOST-PROBES liveness-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "tcpSocket", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "livenessProbe.tcpSocket.host must be a string")
-}
-
-# PSS-HOST-PROBES liveness-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["livenessProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["livenessProbe", "tcpSocket", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "livenessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES readiness-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "readinessProbe must be an object")
-}
-
-# PSS-HOST-PROBES readiness-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "httpGet"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "httpGet"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "readinessProbe.httpGet must be an object")
-}
-
-# PSS-HOST-PROBES readiness-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "httpGet", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "readinessProbe.httpGet.host must be a string")
-}
-
-# PSS-HOST-PROBES readiness-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "httpGet", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "readinessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES readiness-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "tcpSocket"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "tcpSocket"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "readinessProbe.tcpSocket must be an object")
-}
-
-# PSS-HOST-PROBES readiness-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "tcpSocket", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "readinessProbe.tcpSocket.host must be a string")
-}
-
-# PSS-HOST-PROBES readiness-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["readinessProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["readinessProbe", "tcpSocket", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "readinessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES startup-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "startupProbe must be an object")
-}
-
-# PSS-HOST-PROBES startup-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "httpGet"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "httpGet"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "startupProbe.httpGet must be an object")
-}
-
-# PSS-HOST-PROBES startup-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "httpGet", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "startupProbe.httpGet.host must be a string")
-}
-
-# PSS-HOST-PROBES startup-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "httpGet", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "startupProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES startup-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "tcpSocket"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "tcpSocket"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "startupProbe.tcpSocket must be an object")
-}
-
-# PSS-HOST-PROBES startup-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "tcpSocket", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "startupProbe.tcpSocket.host must be a string")
-}
-
-# PSS-HOST-PROBES startup-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["startupProbe", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["startupProbe", "tcpSocket", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "startupProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES lifecycle-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.postStart must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "httpGet"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "httpGet"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.postStart.httpGet must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "httpGet", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.postStart.httpGet.host must be a string")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "httpGet", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "lifecycle.postStart.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "tcpSocket"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "tcpSocket"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.postStart.tcpSocket must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "tcpSocket", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.postStart.tcpSocket.host must be a string")
-}
-
-# PSS-HOST-PROBES lifecycle-post-start-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "postStart", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "postStart", "tcpSocket", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "lifecycle.postStart.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.preStop must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "httpGet"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "httpGet"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.preStop.httpGet must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "httpGet", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.preStop.httpGet.host must be a string")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-http-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "httpGet", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "httpGet", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "lifecycle.preStop.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "tcpSocket"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "tcpSocket"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.preStop.tcpSocket must be an object")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "tcpSocket", "host"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", "deny", c, vsegs, value, "lifecycle.preStop.tcpSocket.host must be a string")
-}
-
-# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-HOST-PROBES")
-	some c in _containers
-	item := _get(c.spec, ["lifecycle", "preStop", "tcpSocket", "host"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["lifecycle", "preStop", "tcpSocket", "host"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-HOST-PROBES", _rule_action("PSS-HOST-PROBES"), c, vsegs, value, "lifecycle.preStop.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)")
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]"]), "value": item, "message": "each volume must be an object"}
+	} | {w |
+		_cond_1(item)
+		item.hostPath != null
+		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": _rule_action("PSS-HOST-PATH-VOLUMES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "].hostPath"]), "value": _get(item, ["hostPath"]), "message": "hostPath volumes are not allowed"}
+	}
 }
 
 # PSS-APPARMOR annotation-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	c := null
-	some key, item in _annotations
-	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
-	item != null
-	segs := array.concat(_meta_path, ["annotations", key])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-APPARMOR", "deny", c, vsegs, value, "an AppArmor annotation value must be a string")
-}
-
 # PSS-APPARMOR annotation
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	c := null
+	not "PSS-APPARMOR" in _rules_off
 	some key, item in _annotations
 	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
 	item != null
-	segs := array.concat(_meta_path, ["annotations", key])
-	_cond_27(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-APPARMOR", _rule_action("PSS-APPARMOR"), c, vsegs, value, "AppArmor profile annotation must be runtime/default or localhost/<profile>")
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "an AppArmor annotation value must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_20(item)
+		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "AppArmor profile annotation must be runtime/default or localhost/<profile>"}
+	}
 }
 
 # PSS-APPARMOR pod-profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	c := null
-	item := _get(_pod, ["securityContext", "appArmorProfile"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "appArmorProfile"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-APPARMOR", "deny", c, vsegs, value, "appArmorProfile must be an object")
-}
-
-# PSS-APPARMOR profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "appArmorProfile"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "appArmorProfile"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-APPARMOR", "deny", c, vsegs, value, "appArmorProfile must be an object")
-}
-
 # PSS-APPARMOR pod-profile
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	c := null
-	item := _get(_pod, ["securityContext", "appArmorProfile"])
+	not "PSS-APPARMOR" in _rules_off
+	item := _pod.securityContext.appArmorProfile
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "appArmorProfile"])
-	_cond_30(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-APPARMOR", _rule_action("PSS-APPARMOR"), c, vsegs, value, "appArmorProfile.type must be RuntimeDefault or Localhost")
-}
-
-# PSS-APPARMOR profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-APPARMOR")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "appArmorProfile"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "appArmorProfile"]))
-	_cond_30(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-APPARMOR", _rule_action("PSS-APPARMOR"), c, vsegs, value, "appArmorProfile.type must be RuntimeDefault or Localhost")
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object"}
+	} | {w |
+		_cond_1(item)
+		not _cond_22(item)
+		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost"}
+	}
 }
 
 # PSS-SELINUX pod-options-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions"])
+	not "PSS-SELINUX" in _rules_off
+	item := _pod.securityContext.seLinuxOptions
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions must be an object")
+	not _cond_1(item)
+	v := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object"}
 }
 
 # PSS-SELINUX pod-type-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "type"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "type"])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.type must be a string")
-}
-
-# PSS-SELINUX pod-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "user"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "user"])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.user must be a string")
-}
-
-# PSS-SELINUX pod-role-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "role"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "role"])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.role must be a string")
-}
-
 # PSS-SELINUX pod-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "type"])
+	not "PSS-SELINUX" in _rules_off
+	item := _pod.securityContext.seLinuxOptions.type
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "type"])
-	_cond_33(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t")
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_24(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t"}
+	}
 }
 
+# PSS-SELINUX pod-user-type
 # PSS-SELINUX pod-user
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "user"])
+	not "PSS-SELINUX" in _rules_off
+	item := _pod.securityContext.seLinuxOptions.user
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "user"])
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.user may not be set")
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_18(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set"}
+	}
 }
 
+# PSS-SELINUX pod-role-type
 # PSS-SELINUX pod-role
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	c := null
-	item := _get(_pod, ["securityContext", "seLinuxOptions", "role"])
+	not "PSS-SELINUX" in _rules_off
+	item := _pod.securityContext.seLinuxOptions.role
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seLinuxOptions", "role"])
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.role may not be set")
-}
-
-# PSS-SELINUX options-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions must be an object")
-}
-
-# PSS-SELINUX type-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "type"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "type"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.type must be a string")
-}
-
-# PSS-SELINUX user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "user"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "user"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.user must be a string")
-}
-
-# PSS-SELINUX role-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "role"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "role"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", "deny", c, vsegs, value, "seLinuxOptions.role must be a string")
-}
-
-# PSS-SELINUX type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "type"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "type"]))
-	_cond_33(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t")
-}
-
-# PSS-SELINUX user
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "user"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "user"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.user may not be set")
-}
-
-# PSS-SELINUX role
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SELINUX")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seLinuxOptions", "role"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seLinuxOptions", "role"]))
-	_cond_24(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SELINUX", _rule_action("PSS-SELINUX"), c, vsegs, value, "seLinuxOptions.role may not be set")
+	some v in {w |
+		not _cond_8(item)
+		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string"}
+	} | {w |
+		_cond_8(item)
+		not _cond_18(item)
+		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set"}
+	}
 }
 
 # PSS-PROC-MOUNT host-users-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-PROC-MOUNT")
-	c := null
-	item := _get(_pod, ["hostUsers"])
+	not "PSS-PROC-MOUNT" in _rules_off
+	item := _pod.hostUsers
 	item != null
-	segs := array.concat(_spec_path, ["hostUsers"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PROC-MOUNT", "deny", c, vsegs, value, "hostUsers must be a boolean")
-}
-
-# PSS-PROC-MOUNT proc-mount-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PROC-MOUNT")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "procMount"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PROC-MOUNT", "deny", c, vsegs, value, "procMount must be a string")
-}
-
-# PSS-PROC-MOUNT proc-mount
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PROC-MOUNT")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "procMount"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_38(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PROC-MOUNT", _rule_action("PSS-PROC-MOUNT"), c, vsegs, value, "procMount must be unset or Default (unless the pod sets hostUsers: false)")
+	not _cond_3(item)
+	v := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostUsers"]), "value": item, "message": "hostUsers must be a boolean"}
 }
 
 # PSS-SECCOMP-BASELINE pod-profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-BASELINE")
-	c := null
-	item := _get(_pod, ["securityContext", "seccompProfile"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seccompProfile"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SECCOMP-BASELINE", "deny", c, vsegs, value, "seccompProfile must be an object")
-}
-
-# PSS-SECCOMP-BASELINE profile-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-BASELINE")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seccompProfile"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seccompProfile"]))
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SECCOMP-BASELINE", "deny", c, vsegs, value, "seccompProfile must be an object")
-}
-
 # PSS-SECCOMP-BASELINE pod-profile
+# PSS-SECCOMP-RESTRICTED pod-profile
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-BASELINE")
-	c := null
-	item := _get(_pod, ["securityContext", "seccompProfile"])
+	item := _pod.securityContext.seccompProfile
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seccompProfile"])
-	_cond_30(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-SECCOMP-BASELINE", _rule_action("PSS-SECCOMP-BASELINE"), c, vsegs, value, "seccompProfile.type must be RuntimeDefault or Localhost")
-}
-
-# PSS-SECCOMP-BASELINE profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-BASELINE")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seccompProfile"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seccompProfile"]))
-	_cond_30(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-SECCOMP-BASELINE", _rule_action("PSS-SECCOMP-BASELINE"), c, vsegs, value, "seccompProfile.type must be RuntimeDefault or Localhost")
+	some v in {w |
+		not "PSS-SECCOMP-BASELINE" in _rules_off
+		not _cond_1(item)
+		w := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object"}
+	} | {w |
+		not "PSS-SECCOMP-BASELINE" in _rules_off
+		_cond_1(item)
+		not _cond_22(item)
+		w := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
+	} | {w |
+		not "PSS-SECCOMP-RESTRICTED" in _rules_off
+		_cond_1(item)
+		not _cond_49
+		not _cond_35
+		w := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
+	}
 }
 
 # PSS-SYSCTLS sysctls-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SYSCTLS")
-	c := null
-	item := _get(_pod, ["securityContext", "sysctls"])
+	not "PSS-SYSCTLS" in _rules_off
+	item := _pod.securityContext.sysctls
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "sysctls"])
-	_cond_7(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SYSCTLS", "deny", null, vsegs, value, "securityContext.sysctls must be a list")
+	not _cond_6(item)
+	v := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls"]), "value": item, "message": "securityContext.sysctls must be a list"}
 }
 
 # PSS-SYSCTLS sysctl-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SYSCTLS")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-SYSCTLS", "deny", null, vsegs, value, "each sysctl must be an object with name and value")
-}
-
 # PSS-SYSCTLS sysctl-name-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SYSCTLS")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_41(item, c)
-	vsegs := array.concat(segs, ["name"])
-	value := _get(item, ["name"])
-	v := _violation("PSS-SYSCTLS", "deny", null, vsegs, value, "sysctl name must be a string")
-}
-
 # PSS-SYSCTLS sysctl-not-safe
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-SYSCTLS")
-	c := null
-	list := _get(_pod, ["securityContext", "sysctls"])
+	not "PSS-SYSCTLS" in _rules_off
+	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	segs := array.concat(array.concat(_spec_path, ["securityContext", "sysctls"]), [i])
-	_cond_44(item, c)
-	vsegs := array.concat(segs, ["name"])
-	value := _get(item, ["name"])
-	v := _violation("PSS-SYSCTLS", _rule_action("PSS-SYSCTLS"), null, vsegs, value, "sysctl is not in the safe set of the Pod Security Standards")
+	some v in {w |
+		not _cond_1(item)
+		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
+	} | {w |
+		_cond_1(item)
+		not _cond_30(item)
+		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
+	} | {w |
+		_cond_1(item)
+		_cond_30(item)
+		not _cond_32(item)
+		w := {"rule": "PSS-SYSCTLS", "action": _rule_action("PSS-SYSCTLS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not in the safe set of the Pod Security Standards"}
+	}
 }
 
 # PSS-VOLUME-TYPES volume-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-VOLUME-TYPES")
-	c := null
-	list := _get(_pod, ["volumes"])
+	not "PSS-VOLUME-TYPES" in _rules_off
+	list := _pod.volumes
 	is_array(list)
 	some i, el in list
 	is_object(el)
 	some key, item in el
 	not key in {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "name", "persistentVolumeClaim", "projected", "secret"}
 	item != null
-	segs := array.concat(array.concat(_spec_path, ["volumes"]), [i, key])
-	_cond_45(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-VOLUME-TYPES", _rule_action("PSS-VOLUME-TYPES"), null, vsegs, value, "volume type is not allowed at the restricted level (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret)")
+	item != null
+	v := {"rule": "PSS-VOLUME-TYPES", "action": _rule_action("PSS-VOLUME-TYPES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]", _key_seg(key)]), "value": item, "message": "volume type is not allowed at the restricted level (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret)"}
 }
 
 # PSS-PRIVILEGE-ESCALATION os-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGE-ESCALATION")
-	c := null
-	item := _get(_pod, ["os"])
+	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+	item := _pod.os
 	item != null
-	segs := array.concat(_spec_path, ["os"])
-	_cond_2(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PRIVILEGE-ESCALATION", "deny", c, vsegs, value, "spec.os must be an object")
+	not _cond_1(item)
+	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".os"]), "value": item, "message": "spec.os must be an object"}
 }
 
 # PSS-PRIVILEGE-ESCALATION os-name-type
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGE-ESCALATION")
-	c := null
-	item := _get(_pod, ["os", "name"])
+	not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+	item := _pod.os.name
 	item != null
-	segs := array.concat(_spec_path, ["os", "name"])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PRIVILEGE-ESCALATION", "deny", c, vsegs, value, "spec.os.name must be a string")
-}
-
-# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGE-ESCALATION")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "allowPrivilegeEscalation"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "allowPrivilegeEscalation"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PRIVILEGE-ESCALATION", "deny", c, vsegs, value, "allowPrivilegeEscalation must be a boolean")
-}
-
-# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-PRIVILEGE-ESCALATION")
-	some c in _containers
-	item := _get(c.spec, [])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], []))
-	_cond_51(item, c)
-	vsegs := array.concat(segs, ["securityContext", "allowPrivilegeEscalation"])
-	value := _get(item, ["securityContext", "allowPrivilegeEscalation"])
-	v := _violation("PSS-PRIVILEGE-ESCALATION", _rule_action("PSS-PRIVILEGE-ESCALATION"), c, vsegs, value, "allowPrivilegeEscalation must be set to false")
+	not _cond_8(item)
+	v := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".os.name"]), "value": item, "message": "spec.os.name must be a string"}
 }
 
 # PSS-RUN-AS-NON-ROOT pod-run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-NON-ROOT")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsNonRoot"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsNonRoot"])
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-NON-ROOT", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
-}
-
-# PSS-RUN-AS-NON-ROOT run-as-non-root-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-NON-ROOT")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsNonRoot"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsNonRoot"]))
-	_cond_4(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-NON-ROOT", "deny", c, vsegs, value, "runAsNonRoot must be a boolean")
-}
-
 # PSS-RUN-AS-NON-ROOT pod-false
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-NON-ROOT")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsNonRoot"])
+	not "PSS-RUN-AS-NON-ROOT" in _rules_off
+	item := _pod.securityContext.runAsNonRoot
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsNonRoot"])
-	_cond_53(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-NON-ROOT", _rule_action("PSS-RUN-AS-NON-ROOT"), c, vsegs, value, "runAsNonRoot must not be false")
-}
-
-# PSS-RUN-AS-NON-ROOT container-false
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-NON-ROOT")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsNonRoot"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsNonRoot"]))
-	_cond_53(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-NON-ROOT", _rule_action("PSS-RUN-AS-NON-ROOT"), c, vsegs, value, "runAsNonRoot must not be false")
-}
-
-# PSS-RUN-AS-NON-ROOT unset
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-NON-ROOT")
-	some c in _containers
-	item := _get(c.spec, [])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], []))
-	_cond_57(item, c)
-	vsegs := array.concat(segs, ["securityContext", "runAsNonRoot"])
-	value := _get(item, ["securityContext", "runAsNonRoot"])
-	v := _violation("PSS-RUN-AS-NON-ROOT", _rule_action("PSS-RUN-AS-NON-ROOT"), c, vsegs, value, "runAsNonRoot must be true in the pod or the container securityContext")
+	some v in {w |
+		not _cond_3(item)
+		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
+	} | {w |
+		item == false
+		not _cond_28
+		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false"}
+	}
 }
 
 # PSS-RUN-AS-USER pod-run-as-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-USER")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_59(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-USER", "deny", c, vsegs, value, "runAsUser must be an integer")
-}
-
-# PSS-RUN-AS-USER run-as-user-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-USER")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_59(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-USER", "deny", c, vsegs, value, "runAsUser must be an integer")
-}
-
 # PSS-RUN-AS-USER pod-root
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-USER")
-	c := null
-	item := _get(_pod, ["securityContext", "runAsUser"])
+	not "PSS-RUN-AS-USER" in _rules_off
+	item := _pod.securityContext.runAsUser
 	item != null
-	segs := array.concat(_spec_path, ["securityContext", "runAsUser"])
-	_cond_61(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-USER", _rule_action("PSS-RUN-AS-USER"), c, vsegs, value, "runAsUser must not be 0")
+	some v in {w |
+		not _cond_46(item)
+		w := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
+	} | {w |
+		_cond_48(item)
+		not _cond_28
+		w := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
+	}
 }
 
+# PSS-HOST-PROCESS security-context-type
+# PSS-HOST-PROCESS windows-options-type
+# PSS-HOST-PROCESS host-process-type
+# PSS-HOST-PROCESS host-process
+# PSS-PRIVILEGED privileged-type
+# PSS-PRIVILEGED privileged
+# PSS-CAPABILITIES-BASELINE capabilities-type
+# PSS-CAPABILITIES-BASELINE add-type
+# PSS-CAPABILITIES-BASELINE add-entry-type
+# PSS-CAPABILITIES-BASELINE not-allowed
+# PSS-HOST-PORTS ports-type
+# PSS-HOST-PORTS port-type
+# PSS-HOST-PORTS host-port-type
+# PSS-HOST-PORTS host-port
+# PSS-HOST-PROBES liveness-type
+# PSS-HOST-PROBES liveness-http-type
+# PSS-HOST-PROBES liveness-http-host-type
+# PSS-HOST-PROBES liveness-http-host
+# PSS-HOST-PROBES liveness-tcp-type
+# PSS-HOST-PROBES liveness-tcp-host-type
+# PSS-HOST-PROBES liveness-tcp-host
+# PSS-HOST-PROBES readiness-type
+# PSS-HOST-PROBES readiness-http-type
+# PSS-HOST-PROBES readiness-http-host-type
+# PSS-HOST-PROBES readiness-http-host
+# PSS-HOST-PROBES readiness-tcp-type
+# PSS-HOST-PROBES readiness-tcp-host-type
+# PSS-HOST-PROBES readiness-tcp-host
+# PSS-HOST-PROBES startup-type
+# PSS-HOST-PROBES startup-http-type
+# PSS-HOST-PROBES startup-http-host-type
+# PSS-HOST-PROBES startup-http-host
+# PSS-HOST-PROBES startup-tcp-type
+# PSS-HOST-PROBES startup-tcp-host-type
+# PSS-HOST-PROBES startup-tcp-host
+# PSS-HOST-PROBES lifecycle-type
+# PSS-HOST-PROBES lifecycle-post-start-type
+# PSS-HOST-PROBES lifecycle-post-start-http-type
+# PSS-HOST-PROBES lifecycle-post-start-http-host-type
+# PSS-HOST-PROBES lifecycle-post-start-http-host
+# PSS-HOST-PROBES lifecycle-post-start-tcp-type
+# PSS-HOST-PROBES lifecycle-post-start-tcp-host-type
+# PSS-HOST-PROBES lifecycle-post-start-tcp-host
+# PSS-HOST-PROBES lifecycle-pre-stop-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-host-type
+# PSS-HOST-PROBES lifecycle-pre-stop-http-host
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-type
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host-type
+# PSS-HOST-PROBES lifecycle-pre-stop-tcp-host
+# PSS-APPARMOR profile-type
+# PSS-APPARMOR profile
+# PSS-SELINUX options-type
+# PSS-SELINUX type-type
+# PSS-SELINUX user-type
+# PSS-SELINUX role-type
+# PSS-SELINUX type
+# PSS-SELINUX user
+# PSS-SELINUX role
+# PSS-PROC-MOUNT proc-mount-type
+# PSS-PROC-MOUNT proc-mount
+# PSS-SECCOMP-BASELINE profile-type
+# PSS-SECCOMP-BASELINE profile
+# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation-type
+# PSS-PRIVILEGE-ESCALATION allow-privilege-escalation
+# PSS-RUN-AS-NON-ROOT run-as-non-root-type
+# PSS-RUN-AS-NON-ROOT container-false
+# PSS-RUN-AS-NON-ROOT unset
+# PSS-RUN-AS-USER run-as-user-type
 # PSS-RUN-AS-USER root
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-RUN-AS-USER")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "runAsUser"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "runAsUser"]))
-	_cond_61(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-RUN-AS-USER", _rule_action("PSS-RUN-AS-USER"), c, vsegs, value, "runAsUser must not be 0")
-}
-
-# PSS-SECCOMP-RESTRICTED pod-profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-RESTRICTED")
-	c := null
-	item := _get(_pod, ["securityContext", "seccompProfile"])
-	item != null
-	segs := array.concat(_spec_path, ["securityContext", "seccompProfile"])
-	_cond_64(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-SECCOMP-RESTRICTED", _rule_action("PSS-SECCOMP-RESTRICTED"), c, vsegs, value, "seccompProfile.type must be RuntimeDefault or Localhost")
-}
-
 # PSS-SECCOMP-RESTRICTED profile
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-RESTRICTED")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "seccompProfile"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "seccompProfile"]))
-	_cond_65(item, c)
-	vsegs := array.concat(segs, ["type"])
-	value := _get(item, ["type"])
-	v := _violation("PSS-SECCOMP-RESTRICTED", _rule_action("PSS-SECCOMP-RESTRICTED"), c, vsegs, value, "seccompProfile.type must be RuntimeDefault or Localhost")
-}
-
 # PSS-SECCOMP-RESTRICTED unset
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-SECCOMP-RESTRICTED")
-	some c in _containers
-	item := _get(c.spec, [])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], []))
-	_cond_67(item, c)
-	vsegs := array.concat(segs, ["securityContext", "seccompProfile"])
-	value := _get(item, ["securityContext", "seccompProfile"])
-	v := _violation("PSS-SECCOMP-RESTRICTED", _rule_action("PSS-SECCOMP-RESTRICTED"), c, vsegs, value, "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext")
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-RESTRICTED")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "capabilities", "drop"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "drop"]))
-	_cond_7(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-RESTRICTED", "deny", c, vsegs, value, "capabilities.drop must be a list")
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-entry-type
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-RESTRICTED")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "drop"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "drop"])), [i])
-	_cond_9(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-RESTRICTED", "deny", c, vsegs, value, "each capability must be a string")
-}
-
 # PSS-CAPABILITIES-RESTRICTED drop-all
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-RESTRICTED")
-	some c in _containers
-	item := _get(c.spec, [])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], []))
-	_cond_74(item, c)
-	vsegs := array.concat(segs, ["securityContext", "capabilities", "drop"])
-	value := _get(item, ["securityContext", "capabilities", "drop"])
-	v := _violation("PSS-CAPABILITIES-RESTRICTED", _rule_action("PSS-CAPABILITIES-RESTRICTED"), c, vsegs, value, "capabilities.drop must include ALL")
-}
-
 # PSS-CAPABILITIES-RESTRICTED add
-violations contains v if {
-	_in_scope
-	is_object(_pod)
-	_rule_enabled("PSS-CAPABILITIES-RESTRICTED")
-	some c in _containers
-	list := _get(c.spec, ["securityContext", "capabilities", "add"])
-	is_array(list)
-	some i, item in list
-	segs := array.concat(array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "capabilities", "add"])), [i])
-	_cond_77(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-CAPABILITIES-RESTRICTED", _rule_action("PSS-CAPABILITIES-RESTRICTED"), c, vsegs, value, "only NET_BIND_SERVICE may be added at the restricted level")
-}
-
 # PSS-PROC-MOUNT-RESTRICTED proc-mount
 violations contains v if {
 	_in_scope
 	is_object(_pod)
-	_rule_enabled("PSS-PROC-MOUNT-RESTRICTED")
-	some c in _containers
-	item := _get(c.spec, ["securityContext", "procMount"])
-	item != null
-	segs := array.concat(_spec_path, array.concat([c.list, c.index], ["securityContext", "procMount"]))
-	_cond_78(item, c)
-	vsegs := segs
-	value := item
-	v := _violation("PSS-PROC-MOUNT-RESTRICTED", _rule_action("PSS-PROC-MOUNT-RESTRICTED"), c, vsegs, value, "procMount must be unset or Default at the restricted level")
+	cs := _lists[ln]
+	some ci, c in cs
+	is_object(c)
+	some v in ({w1 |
+		_cond_36
+		item := c
+		_cond_40(c)
+		not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+		w1 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		not _cond_42(c)
+		not _cond_44
+		not _cond_28
+		not "PSS-RUN-AS-NON-ROOT" in _rules_off
+		w1 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		not _cond_51(c)
+		not _cond_49
+		not _cond_35
+		not "PSS-SECCOMP-RESTRICTED" in _rules_off
+		w1 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		item := c
+		_cond_56(c)
+		not _cond_58(c)
+		not _cond_35
+		not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+		w1 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(c, "name", "")}
+	} | {w1 |
+		n1 := c.securityContext
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROCESS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.windowsOptions
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROCESS" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.hostProcess
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_3(item)
+					not "PSS-HOST-PROCESS" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					item == true
+					not "PSS-HOST-PROCESS" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess containers are not allowed (windowsOptions.hostProcess)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.privileged
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-PRIVILEGED" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == true
+				not "PSS-PRIVILEGED" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGED", "action": _rule_action("PSS-PRIVILEGED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers are not allowed", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.capabilities
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-CAPABILITIES-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.add
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_6(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_8(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_8(item)
+					not _cond_10(item)
+					not "PSS-CAPABILITIES-BASELINE" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": _rule_action("PSS-CAPABILITIES-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability may not be added at the baseline level (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					_cond_8(item)
+					not _cond_60(item)
+					not _cond_35
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.drop
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_6(item)
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": item, "message": "capabilities.drop must be a list", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					is_array(n3)
+					some i, item in n3
+					not _cond_8(item)
+					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
+					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.appArmorProfile
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-APPARMOR" in _rules_off
+				w3 := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not "PSS-APPARMOR" in _rules_off
+				w3 := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.seLinuxOptions
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-SELINUX" in _rules_off
+				w3 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.type
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_24(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.user
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set", "list": ln, "container": object.get(c, "name", "")}
+				})
+			} | {w3 |
+				n3 := n2.role
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-SELINUX" in _rules_off
+					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.procMount
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_8(item)
+				not "PSS-PROC-MOUNT" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_8(item)
+				not _cond_26(item)
+				not _cond_28
+				not "PSS-PROC-MOUNT" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT", "action": _rule_action("PSS-PROC-MOUNT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default (unless the pod sets hostUsers: false)", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_8(item)
+				not _cond_26(item)
+				not "PSS-PROC-MOUNT-RESTRICTED" in _rules_off
+				w3 := {"rule": "PSS-PROC-MOUNT-RESTRICTED", "action": _rule_action("PSS-PROC-MOUNT-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default at the restricted level", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.seccompProfile
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-SECCOMP-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not "PSS-SECCOMP-BASELINE" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_1(item)
+				not _cond_22(item)
+				not _cond_35
+				not "PSS-SECCOMP-RESTRICTED" in _rules_off
+				w3 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.allowPrivilegeEscalation
+			n2 != null
+			some w2 in {w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-PRIVILEGE-ESCALATION" in _rules_off
+				w3 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": item, "message": "allowPrivilegeEscalation must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			}
+		} | {w2 |
+			n2 := n1.runAsNonRoot
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_3(item)
+				not "PSS-RUN-AS-NON-ROOT" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				item == false
+				not _cond_28
+				not "PSS-RUN-AS-NON-ROOT" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false", "list": ln, "container": object.get(c, "name", "")}
+			})
+		} | {w2 |
+			n2 := n1.runAsUser
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_46(item)
+				not "PSS-RUN-AS-USER" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				item := n2
+				_cond_48(item)
+				not _cond_28
+				not "PSS-RUN-AS-USER" in _rules_off
+				w3 := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(c, "name", "")}
+			})
+		})
+	} | {w1 |
+		n1 := c.ports
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_6(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports"]), "value": item, "message": "ports must be a list", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			not _cond_1(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "]"]), "value": item, "message": "each port must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			_cond_1(item)
+			item.hostPort != null
+			not _cond_14(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "hostPort must be an integer", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			is_array(n1)
+			some i, item in n1
+			_cond_1(item)
+			_cond_14(item)
+			not _cond_16(item)
+			not "PSS-HOST-PORTS" in _rules_off
+			w2 := {"rule": "PSS-HOST-PORTS", "action": _rule_action("PSS-HOST-PORTS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "host ports are not allowed (hostPort must be unset or 0)", "list": ln, "container": object.get(c, "name", "")}
+		})
+	} | {w1 |
+		n1 := c.livenessProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe"]), "value": item, "message": "livenessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet"]), "value": item, "message": "livenessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket"]), "value": item, "message": "livenessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.readinessProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe"]), "value": item, "message": "readinessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet"]), "value": item, "message": "readinessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket"]), "value": item, "message": "readinessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.startupProbe
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe"]), "value": item, "message": "startupProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.httpGet
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet"]), "value": item, "message": "startupProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		} | {w2 |
+			n2 := n1.tcpSocket
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket"]), "value": item, "message": "startupProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.host
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_8(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					item := n3
+					_cond_8(item)
+					not _cond_18(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+				})
+			})
+		})
+	} | {w1 |
+		n1 := c.lifecycle
+		n1 != null
+		some w1 in ({w2 |
+			item := n1
+			not _cond_1(item)
+			not "PSS-HOST-PROBES" in _rules_off
+			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle"]), "value": item, "message": "lifecycle must be an object", "list": ln, "container": object.get(c, "name", "")}
+		} | {w2 |
+			n2 := n1.postStart
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart"]), "value": item, "message": "lifecycle.postStart must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.httpGet
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet"]), "value": item, "message": "lifecycle.postStart.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			} | {w3 |
+				n3 := n2.tcpSocket
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket"]), "value": item, "message": "lifecycle.postStart.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			})
+		} | {w2 |
+			n2 := n1.preStop
+			n2 != null
+			some w2 in ({w3 |
+				item := n2
+				not _cond_1(item)
+				not "PSS-HOST-PROBES" in _rules_off
+				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop"]), "value": item, "message": "lifecycle.preStop must be an object", "list": ln, "container": object.get(c, "name", "")}
+			} | {w3 |
+				n3 := n2.httpGet
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet"]), "value": item, "message": "lifecycle.preStop.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			} | {w3 |
+				n3 := n2.tcpSocket
+				n3 != null
+				some w3 in ({w4 |
+					item := n3
+					not _cond_1(item)
+					not "PSS-HOST-PROBES" in _rules_off
+					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket"]), "value": item, "message": "lifecycle.preStop.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
+				} | {w4 |
+					n4 := n3.host
+					n4 != null
+					some w4 in ({w5 |
+						item := n4
+						not _cond_8(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
+					} | {w5 |
+						item := n4
+						_cond_8(item)
+						not _cond_18(item)
+						not "PSS-HOST-PROBES" in _rules_off
+						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
+					})
+				})
+			})
+		})
+	})
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).
 
 
-_cond_1(item, _) if {
-	_has_type(item, "object")
-}
-
-
-_cond_2(item, c) if {
-	not _cond_1(item, c)
-}
-
-
-_cond_3(item, _) if {
-	_has_type(item, "boolean")
-}
-
-
-_cond_4(item, c) if {
-	not _cond_3(item, c)
-}
-
-
-_cond_5(item, _) if {
+_cond_1(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == true
+	is_object(x)
 }
 
 
-_cond_6(item, _) if {
-	_has_type(item, "array")
+_cond_2(item) if {
+	not _cond_1(item)
 }
 
 
-_cond_7(item, c) if {
-	not _cond_6(item, c)
-}
-
-
-_cond_8(item, _) if {
-	_has_type(item, "string")
-}
-
-
-_cond_9(item, c) if {
-	not _cond_8(item, c)
-}
-
-
-_cond_10(item, _) if {
-	_t_string(item) in {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
-}
-
-
-_cond_11(item, c) if {
-	not _cond_10(item, c)
-}
-
-
-_cond_12(item, c) if {
-	_cond_8(item, c)
-	_cond_11(item, c)
-}
-
-
-_cond_13(item, _) if {
-	_get(item, ["hostPath"]) != null
-}
-
-
-_cond_14(item, c) if {
-	_cond_1(item, c)
-	_cond_13(item, c)
-}
-
-
-_cond_15(item, _) if {
-	_get(item, ["hostPort"]) != null
-}
-
-
-_cond_16(item, _) if {
-	_has_type(_get(item, ["hostPort"]), "integer")
-}
-
-
-_cond_17(item, c) if {
-	not _cond_16(item, c)
-}
-
-
-_cond_18(item, c) if {
-	_cond_1(item, c)
-	_cond_15(item, c)
-	_cond_17(item, c)
-}
-
-
-_cond_19(item, _) if {
-	x := _get(item, ["hostPort"])
-	_has_type(x, "number")
-	x == 0
-}
-
-
-_cond_20(item, c) if {
-	not _cond_19(item, c)
-}
-
-
-_cond_21(item, c) if {
-	_cond_1(item, c)
-	_cond_16(item, c)
-	_cond_20(item, c)
-}
-
-
-_cond_22(item, _) if {
+_cond_3(item) if {
 	x := item
-	_has_type(x, "string")
-	x == ""
+	is_boolean(x)
 }
 
 
-_cond_23(item, c) if {
-	not _cond_22(item, c)
+_cond_4(item) if {
+	not _cond_3(item)
 }
 
 
-_cond_24(item, c) if {
-	_cond_8(item, c)
-	_cond_23(item, c)
+_cond_5(item) if {
+	item == true
 }
 
 
-_cond_25(item, _) if {
-	s := _t_string(item)
-	some p in [{"kind": "exact", "value": ""}, {"kind": "exact", "value": "runtime/default"}, {"kind": "prefix", "value": "localhost/"}]
-	_pattern_match(s, p)
-}
-
-
-_cond_26(item, c) if {
-	not _cond_25(item, c)
-}
-
-
-_cond_27(item, c) if {
-	_cond_8(item, c)
-	_cond_26(item, c)
-}
-
-
-_cond_28(item, _) if {
-	_t_string(_get(item, ["type"])) in {"Localhost", "RuntimeDefault"}
-}
-
-
-_cond_29(item, c) if {
-	not _cond_28(item, c)
-}
-
-
-_cond_30(item, c) if {
-	_cond_1(item, c)
-	_cond_29(item, c)
-}
-
-
-_cond_31(item, _) if {
-	_t_string(item) in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
-}
-
-
-_cond_32(item, c) if {
-	not _cond_31(item, c)
-}
-
-
-_cond_33(item, c) if {
-	_cond_8(item, c)
-	_cond_32(item, c)
-}
-
-
-_cond_34(item, _) if {
+_cond_6(item) if {
 	x := item
-	_has_type(x, "string")
-	x == "Default"
+	is_array(x)
 }
 
 
-_cond_35(item, c) if {
-	not _cond_34(item, c)
+_cond_7(item) if {
+	not _cond_6(item)
 }
 
 
-_cond_36(_, _) if {
-	x := _get(_pod, ["hostUsers"])
-	_has_type(x, "boolean")
-	x == false
+_cond_8(item) if {
+	x := item
+	is_string(x)
 }
 
 
-_cond_37(item, c) if {
-	not _cond_36(item, c)
+_cond_9(item) if {
+	not _cond_8(item)
 }
 
 
-_cond_38(item, c) if {
-	_cond_8(item, c)
-	_cond_35(item, c)
-	_cond_37(item, c)
+_cond_10(item) if {
+	item in {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 }
 
 
-_cond_39(item, _) if {
-	_has_type(_get(item, ["name"]), "string")
+_cond_11(item) if {
+	not _cond_10(item)
 }
 
 
-_cond_40(item, c) if {
-	not _cond_39(item, c)
+_cond_12(item) if {
+	item.hostPath != null
 }
 
 
-_cond_41(item, c) if {
-	_cond_1(item, c)
-	_cond_40(item, c)
+_cond_13(item) if {
+	item.hostPort != null
 }
 
 
-_cond_42(item, _) if {
-	_t_string(_get(item, ["name"])) in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
+_cond_14(item) if {
+	x := item.hostPort
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
 
-_cond_43(item, c) if {
-	not _cond_42(item, c)
+_cond_15(item) if {
+	not _cond_14(item)
 }
 
 
-_cond_44(item, c) if {
-	_cond_1(item, c)
-	_cond_39(item, c)
-	_cond_43(item, c)
+_cond_16(item) if {
+	item.hostPort == 0
 }
 
 
-_cond_45(item, _) if {
+_cond_17(item) if {
+	not _cond_16(item)
+}
+
+
+_cond_18(item) if {
+	item == ""
+}
+
+
+_cond_19(item) if {
+	not _cond_18(item)
+}
+
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == ""
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == "runtime/default"
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	startswith(s, "localhost/")
+}
+
+
+_cond_21(item) if {
+	not _cond_20(item)
+}
+
+
+_cond_22(item) if {
+	item.type in {"Localhost", "RuntimeDefault"}
+}
+
+
+_cond_23(item) if {
+	not _cond_22(item)
+}
+
+
+_cond_24(item) if {
+	item in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
+}
+
+
+_cond_25(item) if {
+	not _cond_24(item)
+}
+
+
+_cond_26(item) if {
+	item == "Default"
+}
+
+
+_cond_27(item) if {
+	not _cond_26(item)
+}
+
+
+_cond_28 if {
+	_pod.hostUsers == false
+}
+
+
+_cond_29 if {
+	not _cond_28
+}
+
+
+_cond_30(item) if {
+	x := item.name
+	is_string(x)
+}
+
+
+_cond_31(item) if {
+	not _cond_30(item)
+}
+
+
+_cond_32(item) if {
+	item.name in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
+}
+
+
+_cond_33(item) if {
+	not _cond_32(item)
+}
+
+
+_cond_34(item) if {
 	item != null
 }
 
 
-_cond_46(_, _) if {
-	x := _get(_pod, ["os", "name"])
-	_has_type(x, "string")
-	x == "windows"
+_cond_35 if {
+	_pod.os.name == "windows"
 }
 
 
-_cond_47(item, c) if {
-	not _cond_46(item, c)
+_cond_36 if {
+	not _cond_35
 }
 
 
-_cond_48(_, c) if {
-	_get(c.spec, ["securityContext", "allowPrivilegeEscalation"]) == null
+_cond_37(c) if {
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
 
-_cond_49(_, c) if {
-	x := _get(c.spec, ["securityContext", "allowPrivilegeEscalation"])
-	_has_type(x, "boolean")
-	x == true
+_cond_38(c) if {
+	not _cond_37(c)
 }
 
 
-_cond_50(item, c) if {
-	_cond_48(item, c)
-}
-
-_cond_50(item, c) if {
-	_cond_49(item, c)
+_cond_39(c) if {
+	c.securityContext.allowPrivilegeEscalation == true
 }
 
 
-_cond_51(item, c) if {
-	_cond_47(item, c)
-	_cond_50(item, c)
+_cond_40(c) if {
+	_cond_38(c)
+}
+
+_cond_40(c) if {
+	_cond_39(c)
 }
 
 
-_cond_52(item, _) if {
+_cond_41(item) if {
+	item == false
+}
+
+
+_cond_42(c) if {
+	c.securityContext.runAsNonRoot != null
+}
+
+
+_cond_43(c) if {
+	not _cond_42(c)
+}
+
+
+_cond_44 if {
+	_pod.securityContext.runAsNonRoot == true
+}
+
+
+_cond_45 if {
+	not _cond_44
+}
+
+
+_cond_46(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == false
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
 
-_cond_53(item, c) if {
-	_cond_52(item, c)
-	_cond_37(item, c)
+_cond_47(item) if {
+	not _cond_46(item)
 }
 
 
-_cond_54(_, c) if {
-	_get(c.spec, ["securityContext", "runAsNonRoot"]) == null
-}
-
-
-_cond_55(_, _) if {
-	x := _get(_pod, ["securityContext", "runAsNonRoot"])
-	_has_type(x, "boolean")
-	x == true
-}
-
-
-_cond_56(item, c) if {
-	not _cond_55(item, c)
-}
-
-
-_cond_57(item, c) if {
-	_cond_54(item, c)
-	_cond_56(item, c)
-	_cond_37(item, c)
-}
-
-
-_cond_58(item, _) if {
-	_has_type(item, "integer")
-}
-
-
-_cond_59(item, c) if {
-	not _cond_58(item, c)
-}
-
-
-_cond_60(item, _) if {
+_cond_48(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 0
 }
 
 
-_cond_61(item, c) if {
-	_cond_60(item, c)
-	_cond_37(item, c)
+_cond_49 if {
+	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
 
-_cond_62(_, _) if {
-	_t_string(_get(_pod, ["securityContext", "seccompProfile", "type"])) in {"Localhost", "RuntimeDefault"}
+_cond_50 if {
+	not _cond_49
 }
 
 
-_cond_63(item, c) if {
-	not _cond_62(item, c)
+_cond_51(c) if {
+	c.securityContext.seccompProfile != null
 }
 
 
-_cond_64(item, c) if {
-	_cond_1(item, c)
-	_cond_63(item, c)
-	_cond_47(item, c)
+_cond_52(c) if {
+	not _cond_51(c)
 }
 
 
-_cond_65(item, c) if {
-	_cond_1(item, c)
-	_cond_29(item, c)
-	_cond_47(item, c)
+_cond_53(c) if {
+	c.securityContext.capabilities.drop != null
 }
 
 
-_cond_66(_, c) if {
-	_get(c.spec, ["securityContext", "seccompProfile"]) == null
+_cond_54(c) if {
+	not _cond_53(c)
 }
 
 
-_cond_67(item, c) if {
-	_cond_66(item, c)
-	_cond_63(item, c)
-	_cond_47(item, c)
+_cond_55(c) if {
+	x := c.securityContext.capabilities.drop
+	is_array(x)
 }
 
 
-_cond_68(_, c) if {
-	_get(c.spec, ["securityContext", "capabilities", "drop"]) == null
+_cond_56(c) if {
+	_cond_54(c)
+}
+
+_cond_56(c) if {
+	_cond_55(c)
 }
 
 
-_cond_69(_, c) if {
-	_has_type(_get(c.spec, ["securityContext", "capabilities", "drop"]), "array")
+_cond_57(item) if {
+	item == "ALL"
 }
 
 
-_cond_70(item, c) if {
-	_cond_68(item, c)
-}
-
-_cond_70(item, c) if {
-	_cond_69(item, c)
-}
-
-
-_cond_71(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "ALL"
-}
-
-
-_cond_72(_, c) if {
-	list := _get(c.spec, ["securityContext", "capabilities", "drop"])
+_cond_58(c) if {
+	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_71(el, c)
+	_cond_57(el)
 }
 
 
-_cond_73(item, c) if {
-	not _cond_72(item, c)
+_cond_59(c) if {
+	not _cond_58(c)
 }
 
 
-_cond_74(item, c) if {
-	_cond_70(item, c)
-	_cond_73(item, c)
-	_cond_47(item, c)
+_cond_60(item) if {
+	item == "NET_BIND_SERVICE"
 }
 
 
-_cond_75(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "NET_BIND_SERVICE"
-}
-
-
-_cond_76(item, c) if {
-	not _cond_75(item, c)
-}
-
-
-_cond_77(item, c) if {
-	_cond_8(item, c)
-	_cond_76(item, c)
-	_cond_47(item, c)
-}
-
-
-_cond_78(item, c) if {
-	_cond_8(item, c)
-	_cond_35(item, c)
+_cond_61(item) if {
+	not _cond_60(item)
 }

@@ -124,44 +124,16 @@ _rule_action(id) := a if {
 	a in {"deny", "warn"}
 } else := _rule_defaults[id]
 
-_rule_enabled(id) if object.get(_params, ["actions", id], null) != "off"
+_rules_off contains id if {
+	actions := object.get(_params, "actions", {})
+	is_object(actions)
+	some id, a in actions
+	a == "off"
+}
 
 _get(x, path) := object.get(x, path, null) if is_object(x)
 
 _get(x, _) := null if not is_object(x)
-
-_has_type(x, "string") if is_string(x)
-
-_has_type(x, "boolean") if is_boolean(x)
-
-_has_type(x, "number") if is_number(x)
-
-_has_type(x, "integer") if {
-	is_number(x)
-	round(x) == x
-	x >= -9223372036854775808
-	x <= 9223372036854775807
-}
-
-_has_type(x, "array") if is_array(x)
-
-_has_type(x, "object") if is_object(x)
-
-_t_string(x) := x if is_string(x)
-
-_t_upper(x) := upper(x) if is_string(x)
-
-_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
-
-_pattern_match(s, p) if {
-	p.kind == "exact"
-	s == p.value
-}
-
-_pattern_match(s, p) if {
-	p.kind == "prefix"
-	startswith(s, p.value)
-}
 
 _quantity_milli(s) := v if {
 	is_string(s)
@@ -187,39 +159,28 @@ _quantity_multiplier := {
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
-_containers contains c if {
+_lists[list] := cs if {
 	_in_scope
 	some list in _container_lists
-	cs := _get(_pod, [list])
+	cs := _pod[list]
 	is_array(cs)
-	some i, spec in cs
-	is_object(spec)
-	c := {"list": list, "index": i, "name": object.get(spec, "name", ""), "spec": spec}
 }
 
-_effective(c, path) := {"value": v, "segs": array.concat([c.list, c.index, "securityContext"], path)} if {
-	v := _get(c.spec, array.concat(["securityContext"], path))
-	v != null
-} else := {"value": v, "segs": array.concat(["securityContext"], path)} if {
-	v := _get(_pod, array.concat(["securityContext"], path))
-	v != null
+_violation(rule, action, segs, value, message) := {
+	"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
+	"path": _path_string(segs), "value": value, "message": message,
 }
 
-_effective_value(c, path) := v if {
-	v := _effective(c, path).value
-} else := null
+_spec_str := _path_string(_spec_path)
 
-_violation(rule, action, c, segs, value, message) := object.union(
-	{
-		"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
-		"path": _path_string(segs), "value": value, "message": message,
-	},
-	_container_facts(c),
-)
+_meta_str := _path_string(_meta_path)
 
-_container_facts(c) := {} if c == null
+_key_seg(key) := concat("", [".", key]) if _plain_key(key)
 
-_container_facts(c) := {"list": c.list, "container": c.name} if c != null
+_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
+	is_string(key)
+	not _plain_key(key)
+}
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -239,495 +200,523 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
-_cond_1(item, _) if {
-	_has_type(item, "array")
+_eff_1(c) if {
+	x := c.securityContext
+	x != null
+	not is_object(x)
 }
 
-_cond_2(item, c) if {
-	not _cond_1(item, c)
+_eff_2 if {
+	x := _pod.securityContext
+	x != null
+	not is_object(x)
 }
 
-_cond_3(item, _) if {
-	_has_type(item, "object")
+_eff_3(c) := v if {
+	v := c.securityContext.runAsUser
+	v != null
+} else := v if {
+	not _eff_1(c)
+	v := _pod.securityContext.runAsUser
+	v != null
 }
 
-_cond_4(item, c) if {
-	not _cond_3(item, c)
+_eff_4(c) if {
+	c.securityContext.runAsUser != null
 }
 
-_cond_5(item, _) if {
-	_has_type(_get(item, ["name"]), "string")
+_eff_5 if {
+	_pod.securityContext.runAsUser != null
 }
 
-_cond_6(item, c) if {
-	not _cond_5(item, c)
+_eff_6(c) if {
+	not _eff_4(c)
+	not _eff_1(c)
+	not _eff_5
+	not _eff_2
 }
 
-_cond_7(item, c) if {
-	_cond_3(item, c)
-	_cond_6(item, c)
+_eff_7(c, ln, ci) := v if {
+	_eff_4(c)
+	v := concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"])
+} else := v if {
+	v := concat("", [_spec_str, ".securityContext.runAsUser"])
 }
 
-_cond_8(item, _) if {
-	_get(item, ["value"]) != null
+_eff_8(c) := v if {
+	v := c.securityContext.runAsNonRoot
+	v != null
+} else := v if {
+	not _eff_1(c)
+	v := _pod.securityContext.runAsNonRoot
+	v != null
 }
 
-_cond_9(item, _) if {
-	_has_type(_get(item, ["value"]), "string")
+_eff_9(c) if {
+	c.securityContext.runAsNonRoot != null
 }
 
-_cond_10(item, c) if {
-	not _cond_9(item, c)
+_eff_10 if {
+	_pod.securityContext.runAsNonRoot != null
 }
 
-_cond_11(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+_eff_11(c) if {
+	not _eff_9(c)
+	not _eff_1(c)
+	not _eff_10
+	not _eff_2
 }
 
-_cond_12(item, c) if {
-	_cond_3(item, c)
-	_cond_11(item, c)
+_eff_12(c, ln, ci) := v if {
+	_eff_9(c)
+	v := concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"])
+} else := v if {
+	v := concat("", [_spec_str, ".securityContext.runAsNonRoot"])
 }
 
-_cond_13(item, c) if {
-	not _cond_12(item, c)
+_cond_1(item) if {
+	x := item
+	is_array(x)
 }
 
-_cond_14(item, c) if {
-	_cond_3(item, c)
-	_cond_8(item, c)
-	_cond_10(item, c)
-	_cond_13(item, c)
+_cond_2(item) if {
+	not _cond_1(item)
 }
 
-_cond_15(item, _) if {
-	x := _get(item, ["name"])
+_cond_3(item) if {
+	x := item
+	is_object(x)
+}
+
+_cond_4(item) if {
+	not _cond_3(item)
+}
+
+_cond_5(item) if {
+	x := item.name
+	is_string(x)
+}
+
+_cond_6(item) if {
+	not _cond_5(item)
+}
+
+_cond_7(item) if {
+	item.value != null
+}
+
+_cond_8(item) if {
+	x := item.value
+	is_string(x)
+}
+
+_cond_9(item) if {
+	not _cond_8(item)
+}
+
+_cond_10(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "vm.min_free_kbytes"
+}
+
+_cond_11(item) if {
+	_cond_3(item)
+	_cond_10(item)
+}
+
+_cond_12(item) if {
+	not _cond_11(item)
+}
+
+_cond_13(item) if {
+	x := item.name
 	is_string(x)
 	regex.match("^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$", x)
 }
 
-_cond_16(item, _) if {
-	x := _get(item, ["name"])
+_cond_14(item) if {
+	x := item.name
 	is_string(x)
-	regex.match("^.{254}", x)
+	count(x) >= 254
+	not contains(substring(x, 0, 254), "\n")
 }
 
-_cond_17(item, c) if {
-	not _cond_16(item, c)
+_cond_15(item) if {
+	not _cond_14(item)
 }
 
-_cond_18(item, c) if {
-	_cond_5(item, c)
-	_cond_15(item, c)
-	_cond_17(item, c)
+_cond_16(item) if {
+	_cond_5(item)
+	_cond_13(item)
+	_cond_15(item)
 }
 
-_cond_19(item, c) if {
-	not _cond_18(item, c)
+_cond_17(item) if {
+	not _cond_16(item)
 }
 
-_cond_20(item, c) if {
-	_cond_3(item, c)
-	_cond_5(item, c)
-	_cond_19(item, c)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "kernel.shm")
 }
 
-_cond_21(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "prefix", "value": "kernel.shm"}, {"kind": "prefix", "value": "kernel.msg"}, {"kind": "exact", "value": "kernel.sem"}, {"kind": "prefix", "value": "fs.mqueue."}, {"kind": "prefix", "value": "net."}, {"kind": "exact", "value": "vm.min_free_kbytes"}]
-	_pattern_match(s, p)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "kernel.msg")
 }
 
-_cond_22(item, _) if {
-	s := _t_sysctl_name(_get(item, ["name"]))
-	some p in [{"kind": "exact", "value": "net.ipv4.tcp_syncookies"}]
-	_pattern_match(s, p)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "kernel.sem"
 }
 
-_cond_23(item, c) if {
-	not _cond_22(item, c)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "fs.mqueue.")
 }
 
-_cond_24(item, c) if {
-	_cond_21(item, c)
-	_cond_23(item, c)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	startswith(s, "net.")
 }
 
-_cond_25(item, c) if {
-	not _cond_24(item, c)
+_cond_18(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "vm.min_free_kbytes"
 }
 
-_cond_26(item, c) if {
-	_cond_3(item, c)
-	_cond_18(item, c)
-	_cond_25(item, c)
+_cond_19(item) if {
+	x := item.name
+	is_string(x)
+	s := replace(x, "/", ".")
+	s == "net.ipv4.tcp_syncookies"
 }
 
-_cond_27(item, _) if {
-	x := _get(item, ["value"])
+_cond_20(item) if {
+	not _cond_19(item)
+}
+
+_cond_21(item) if {
+	_cond_18(item)
+	_cond_20(item)
+}
+
+_cond_22(item) if {
+	not _cond_21(item)
+}
+
+_cond_23(item) if {
+	x := item.value
 	is_string(x)
 	regex.match("^[0-9]+$", x)
 }
 
-_cond_28(item, c) if {
-	not _cond_27(item, c)
+_cond_24(item) if {
+	not _cond_23(item)
 }
 
-_cond_29(item, c) if {
-	_cond_12(item, c)
-	_cond_28(item, c)
-}
-
-_cond_30(_, c) if {
-	list := _get(_pod, ["securityContext", "sysctls"])
+_cond_25 if {
+	list := _pod.securityContext.sysctls
 	is_array(list)
 	some el in list
-	_cond_12(el, c)
+	_cond_11(el)
 }
 
-_cond_31(item, c) if {
-	is_number(_num_1(item, c))
+_cond_26 if {
+	is_number(_num_1)
 }
 
-_cond_32(item, c) if {
-	not _cond_31(item, c)
+_cond_27 if {
+	not _cond_26
 }
 
-_cond_33(item, c) if {
-	_cond_30(item, c)
-	_cond_32(item, c)
+_cond_28 if {
+	_cond_25
+	_cond_27
 }
 
-_cond_34(item, _) if {
+_cond_29(item) if {
 	is_number(_quantity_milli(item))
 }
 
-_cond_35(item, c) if {
-	not _cond_34(item, c)
+_cond_30(item) if {
+	not _cond_29(item)
 }
 
-_cond_36(item, c) if {
-	_cond_33(item, c)
-	_cond_35(item, c)
+_cond_31(c) if {
+	c.resources.limits.memory != null
 }
 
-_cond_37(_, c) if {
-	_get(c.spec, ["resources", "limits", "memory"]) == null
+_cond_32(c) if {
+	not _cond_31(c)
 }
 
-_cond_38(item, c) if {
-	_cond_33(item, c)
-	_cond_37(item, c)
-	_cond_35(item, c)
+_cond_33 if {
+	is_number(_num_4)
 }
 
-_cond_39(item, c) if {
-	is_number(_num_4(item, c))
-}
-
-_cond_40(item, c) if {
-	l := _num_5(item, c)
-	r := _num_4(item, c)
+_cond_34(item) if {
+	l := _num_5(item)
+	r := _num_4
 	l * 5120 <= r * 1
 }
 
-_cond_41(item, c) if {
-	not _cond_40(item, c)
+_cond_35(item) if {
+	not _cond_34(item)
 }
 
-_cond_42(item, c) if {
-	_cond_12(item, c)
-	_cond_27(item, c)
-	_cond_39(item, c)
-	_cond_41(item, c)
+_cond_36(item) if {
+	item.resources.limits.memory != null
 }
 
-_cond_43(item, _) if {
-	_get(item, ["resources", "limits", "memory"]) != null
+_cond_37(item) if {
+	_cond_3(item)
+	_cond_36(item)
 }
 
-_cond_44(item, c) if {
-	_cond_3(item, c)
-	_cond_43(item, c)
-}
-
-_cond_45(_, c) if {
-	list := _get(_pod, ["containers"])
+_cond_38 if {
+	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_44(el, c)
+	_cond_37(el)
 }
 
-_cond_46(item, c) if {
-	not _cond_45(item, c)
+_cond_39 if {
+	not _cond_38
 }
 
-_cond_47(item, _) if {
-	_get(item, ["resources", "requests", "memory"]) != null
+_cond_40(item) if {
+	item.resources.requests.memory != null
 }
 
-_cond_48(item, c) if {
-	_cond_3(item, c)
-	_cond_47(item, c)
+_cond_41(item) if {
+	_cond_3(item)
+	_cond_40(item)
 }
 
-_cond_49(_, c) if {
-	list := _get(_pod, ["containers"])
+_cond_42 if {
+	list := _pod.containers
 	is_array(list)
 	some el in list
-	_cond_48(el, c)
+	_cond_41(el)
 }
 
-_cond_50(item, c) if {
-	not _cond_49(item, c)
+_cond_43 if {
+	not _cond_42
 }
 
-_cond_51(item, c) if {
-	_cond_12(item, c)
-	_cond_27(item, c)
-	_cond_32(item, c)
-	_cond_46(item, c)
-	_cond_50(item, c)
-}
-
-_cond_52(item, _) if {
+_cond_44(item) if {
 	x := item
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
-_cond_53(item, c) if {
-	not _cond_52(item, c)
+_cond_45(item) if {
+	not _cond_44(item)
 }
 
-_cond_54(_, _) if {
-	x := _get(_annotations, ["k8s.aliyun.com/eci-host-sysctls"])
+_cond_46 if {
+	x := _annotations["k8s.aliyun.com/eci-host-sysctls"]
 	is_string(x)
 	regex.match("^[ \\t\\n\\r]*\\[[ \\t\\n\\r]*(?:\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\}(?:[ \\t\\n\\r]*,[ \\t\\n\\r]*\\{[ \\t\\n\\r]*(?:\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"|\"value\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\"[ \\t\\n\\r]*,[ \\t\\n\\r]*\"name\"[ \\t\\n\\r]*:[ \\t\\n\\r]*\"[^\"\\\\\\x00-\\x1f]*\")[ \\t\\n\\r]*\\})*)?[ \\t\\n\\r]*\\][ \\t\\n\\r]*$", x)
 }
 
-_cond_55(item, _) if {
-	x := _t_sysctl_name(item)
+_cond_47(item) if {
+	x := item
+	is_string(x)
+	s := replace(x, "/", ".")
 	some y in _param_list("approvedHostSysctls")
-	_t_sysctl_name(y) == x
+	is_string(y)
+	z := replace(y, "/", ".")
+	z == s
 }
 
-_cond_56(item, c) if {
-	not _cond_55(item, c)
+_cond_48(item) if {
+	not _cond_47(item)
 }
 
-_cond_57(item, c) if {
-	_cond_54(item, c)
-	_cond_56(item, c)
-}
-
-_cond_58(item, _) if {
+_cond_49(item) if {
 	item != null
 }
 
-_cond_59(item, _) if {
-	_has_type(item, "string")
+_cond_50(item) if {
+	x := item
+	is_string(x)
 }
 
-_cond_60(item, c) if {
-	not _cond_59(item, c)
+_cond_51(item) if {
+	not _cond_50(item)
 }
 
-_cond_61(item, _) if {
-	s := _t_upper(item)
-	some p in [{"kind": "prefix", "value": "CAP_"}]
-	_pattern_match(s, p)
+_cond_52(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	startswith(s, "CAP_")
 }
 
-_cond_62(item, c) if {
-	_cond_59(item, c)
-	_cond_61(item, c)
+_cond_53(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	s in {"ALL"}
 }
 
-_cond_63(item, _) if {
-	_t_upper(item) in {"ALL"}
+_cond_54(item) if {
+	x := item
+	is_string(x)
+	s := upper(x)
+	s in {"SYS_RAWIO"}
 }
 
-_cond_64(item, c) if {
-	_cond_59(item, c)
-	_cond_63(item, c)
-}
-
-_cond_65(item, _) if {
-	_t_upper(item) in {"SYS_RAWIO"}
-}
-
-_cond_66(_, _) if {
+_cond_55 if {
 	_namespace_approved("sysRawioApproved")
 }
 
-_cond_67(item, c) if {
-	not _cond_66(item, c)
+_cond_56 if {
+	not _cond_55
 }
 
-_cond_68(item, c) if {
-	_cond_59(item, c)
-	_cond_65(item, c)
-	_cond_67(item, c)
-}
-
-_cond_69(item, _) if {
-	_t_upper(item) in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
-}
-
-_cond_70(item, c) if {
-	not _cond_69(item, c)
-}
-
-_cond_71(item, c) if {
-	not _cond_61(item, c)
-}
-
-_cond_72(item, c) if {
-	_cond_59(item, c)
-	_cond_70(item, c)
-	_cond_71(item, c)
-}
-
-_cond_73(item, _) if {
-	_has_type(item, "boolean")
-}
-
-_cond_74(item, c) if {
-	not _cond_73(item, c)
-}
-
-_cond_75(item, _) if {
+_cond_57(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == true
+	is_string(x)
+	s := upper(x)
+	s in {"ALL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT", "SYS_PTRACE", "SYS_RAWIO"}
 }
 
-_cond_76(_, _) if {
+_cond_58(item) if {
+	not _cond_57(item)
+}
+
+_cond_59(item) if {
+	not _cond_52(item)
+}
+
+_cond_60(item) if {
+	x := item
+	is_boolean(x)
+}
+
+_cond_61(item) if {
+	not _cond_60(item)
+}
+
+_cond_62(item) if {
+	item == true
+}
+
+_cond_63 if {
 	_namespace_approved("privilegedApproved")
 }
 
-_cond_77(item, c) if {
-	not _cond_76(item, c)
+_cond_64 if {
+	not _cond_63
 }
 
-_cond_78(item, c) if {
-	_cond_75(item, c)
-	_cond_77(item, c)
-}
-
-_cond_79(item, _) if {
+_cond_65(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 0
 }
 
-_cond_80(_, c) if {
-	x := _effective_value(c, ["runAsNonRoot"])
-	_has_type(x, "boolean")
-	x == true
+_cond_66(c) if {
+	_eff_8(c) == true
 }
 
-_cond_81(item, c) if {
-	_cond_79(item, c)
-	_cond_80(item, c)
+_cond_67(c) if {
+	_eff_6(c)
 }
 
-_cond_82(_, c) if {
-	_effective_value(c, ["runAsUser"]) == null
-}
-
-_cond_83(item, c) if {
-	_cond_75(item, c)
-	_cond_82(item, c)
-}
-
-_cond_84(item, _) if {
-	_has_type(item, "integer")
-}
-
-_cond_85(item, c) if {
-	not _cond_84(item, c)
-}
-
-_cond_86(item, _) if {
+_cond_68(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
+}
+
+_cond_69(item) if {
+	not _cond_68(item)
+}
+
+_cond_70(item) if {
+	x := item
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 2147483647
 }
 
-_cond_87(item, c) if {
-	not _cond_86(item, c)
+_cond_71(item) if {
+	not _cond_70(item)
 }
 
-_cond_88(item, c) if {
-	_cond_84(item, c)
-	_cond_87(item, c)
+_cond_72(item) if {
+	item == "Default"
 }
 
-_cond_89(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "Default"
+_cond_73(item) if {
+	not _cond_72(item)
 }
 
-_cond_90(item, c) if {
-	not _cond_89(item, c)
+_cond_74(item) if {
+	item == false
 }
 
-_cond_91(item, c) if {
-	_cond_59(item, c)
-	_cond_90(item, c)
-}
-
-_cond_92(item, _) if {
-	x := item
-	_has_type(x, "boolean")
-	x == false
-}
-
-_num_1(_, _) := v if {
-	raw := _get(_annotations, ["k8s.aliyun.com/eci-use-specs"])
+_num_1 := v if {
+	raw := _annotations["k8s.aliyun.com/eci-use-specs"]
 	is_string(raw)
 	regex.match("^[0-9]+(\\.[0-9]+)?-[0-9]+(\\.[0-9]+)?Gi$", raw)
 	v := _quantity_milli(split(raw, "-")[1])
 }
 
-_num_2(item, _) := v if {
-	x := _get(item, ["resources", "limits", "memory"])
-	x != null
-	v := x
+_num_2(item) := v if {
+	v := item.resources.limits.memory
+	v != null
 } else := v if {
-	x := _get(item, ["resources", "requests", "memory"])
-	x != null
-	v := x
+	v := item.resources.requests.memory
+	v != null
 }
 
-_num_3(_, c) := v if {
-	cs := _get(_pod, ["containers"])
+_num_3 := v if {
+	cs := _pod.containers
 	is_array(cs)
-	raws := [x | some ctr in cs; x := _num_2(ctr, c)]
+	raws := [x | some ctr in cs; x := _num_2(ctr)]
 	count(raws) > 0
 	qs := [q | some x in raws; q := _quantity_milli(x)]
 	count(qs) == count(raws)
 	v := sum(qs)
 }
 
-_num_4(item, c) := v if {
-	v := _num_1(item, c)
+_num_4 := v if {
+	v := _num_1
 } else := v if {
-	v := _num_3(item, c)
+	v := _num_3
 }
 
-_num_5(item, _) := v if {
-	x := _get(item, ["value"])
+_num_5(item) := v if {
+	x := item.value
 	is_string(x)
 	regex.match("^[0-9]{1,12}$", x)
 	v := to_number(x) * 1000

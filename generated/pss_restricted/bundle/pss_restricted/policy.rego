@@ -131,44 +131,16 @@ _rule_action(id) := a if {
 	a in {"deny", "warn"}
 } else := _rule_defaults[id]
 
-_rule_enabled(id) if object.get(_params, ["actions", id], null) != "off"
+_rules_off contains id if {
+	actions := object.get(_params, "actions", {})
+	is_object(actions)
+	some id, a in actions
+	a == "off"
+}
 
 _get(x, path) := object.get(x, path, null) if is_object(x)
 
 _get(x, _) := null if not is_object(x)
-
-_has_type(x, "string") if is_string(x)
-
-_has_type(x, "boolean") if is_boolean(x)
-
-_has_type(x, "number") if is_number(x)
-
-_has_type(x, "integer") if {
-	is_number(x)
-	round(x) == x
-	x >= -9223372036854775808
-	x <= 9223372036854775807
-}
-
-_has_type(x, "array") if is_array(x)
-
-_has_type(x, "object") if is_object(x)
-
-_t_string(x) := x if is_string(x)
-
-_t_upper(x) := upper(x) if is_string(x)
-
-_t_sysctl_name(x) := replace(x, "/", ".") if is_string(x)
-
-_pattern_match(s, p) if {
-	p.kind == "exact"
-	s == p.value
-}
-
-_pattern_match(s, p) if {
-	p.kind == "prefix"
-	startswith(s, p.value)
-}
 
 _quantity_milli(s) := v if {
 	is_string(s)
@@ -194,39 +166,28 @@ _quantity_multiplier := {
 
 _container_lists := ["containers", "initContainers", "ephemeralContainers"]
 
-_containers contains c if {
+_lists[list] := cs if {
 	_in_scope
 	some list in _container_lists
-	cs := _get(_pod, [list])
+	cs := _pod[list]
 	is_array(cs)
-	some i, spec in cs
-	is_object(spec)
-	c := {"list": list, "index": i, "name": object.get(spec, "name", ""), "spec": spec}
 }
 
-_effective(c, path) := {"value": v, "segs": array.concat([c.list, c.index, "securityContext"], path)} if {
-	v := _get(c.spec, array.concat(["securityContext"], path))
-	v != null
-} else := {"value": v, "segs": array.concat(["securityContext"], path)} if {
-	v := _get(_pod, array.concat(["securityContext"], path))
-	v != null
+_violation(rule, action, segs, value, message) := {
+	"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
+	"path": _path_string(segs), "value": value, "message": message,
 }
 
-_effective_value(c, path) := v if {
-	v := _effective(c, path).value
-} else := null
+_spec_str := _path_string(_spec_path)
 
-_violation(rule, action, c, segs, value, message) := object.union(
-	{
-		"rule": rule, "action": action, "kind": _kind, "namespace": _namespace, "name": _name,
-		"path": _path_string(segs), "value": value, "message": message,
-	},
-	_container_facts(c),
-)
+_meta_str := _path_string(_meta_path)
 
-_container_facts(c) := {} if c == null
+_key_seg(key) := concat("", [".", key]) if _plain_key(key)
 
-_container_facts(c) := {"list": c.list, "container": c.name} if c != null
+_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
+	is_string(key)
+	not _plain_key(key)
+}
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -246,386 +207,297 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 
 _plain_key(seg) if {
 	is_string(seg)
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, seg)
+	seg != ""
+	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 }
 
-_cond_1(item, _) if {
-	_has_type(item, "object")
-}
-
-_cond_2(item, c) if {
-	not _cond_1(item, c)
-}
-
-_cond_3(item, _) if {
-	_has_type(item, "boolean")
-}
-
-_cond_4(item, c) if {
-	not _cond_3(item, c)
-}
-
-_cond_5(item, _) if {
+_cond_1(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == true
+	is_object(x)
 }
 
-_cond_6(item, _) if {
-	_has_type(item, "array")
+_cond_2(item) if {
+	not _cond_1(item)
 }
 
-_cond_7(item, c) if {
-	not _cond_6(item, c)
-}
-
-_cond_8(item, _) if {
-	_has_type(item, "string")
-}
-
-_cond_9(item, c) if {
-	not _cond_8(item, c)
-}
-
-_cond_10(item, _) if {
-	_t_string(item) in {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
-}
-
-_cond_11(item, c) if {
-	not _cond_10(item, c)
-}
-
-_cond_12(item, c) if {
-	_cond_8(item, c)
-	_cond_11(item, c)
-}
-
-_cond_13(item, _) if {
-	_get(item, ["hostPath"]) != null
-}
-
-_cond_14(item, c) if {
-	_cond_1(item, c)
-	_cond_13(item, c)
-}
-
-_cond_15(item, _) if {
-	_get(item, ["hostPort"]) != null
-}
-
-_cond_16(item, _) if {
-	_has_type(_get(item, ["hostPort"]), "integer")
-}
-
-_cond_17(item, c) if {
-	not _cond_16(item, c)
-}
-
-_cond_18(item, c) if {
-	_cond_1(item, c)
-	_cond_15(item, c)
-	_cond_17(item, c)
-}
-
-_cond_19(item, _) if {
-	x := _get(item, ["hostPort"])
-	_has_type(x, "number")
-	x == 0
-}
-
-_cond_20(item, c) if {
-	not _cond_19(item, c)
-}
-
-_cond_21(item, c) if {
-	_cond_1(item, c)
-	_cond_16(item, c)
-	_cond_20(item, c)
-}
-
-_cond_22(item, _) if {
+_cond_3(item) if {
 	x := item
-	_has_type(x, "string")
-	x == ""
+	is_boolean(x)
 }
 
-_cond_23(item, c) if {
-	not _cond_22(item, c)
+_cond_4(item) if {
+	not _cond_3(item)
 }
 
-_cond_24(item, c) if {
-	_cond_8(item, c)
-	_cond_23(item, c)
+_cond_5(item) if {
+	item == true
 }
 
-_cond_25(item, _) if {
-	s := _t_string(item)
-	some p in [{"kind": "exact", "value": ""}, {"kind": "exact", "value": "runtime/default"}, {"kind": "prefix", "value": "localhost/"}]
-	_pattern_match(s, p)
-}
-
-_cond_26(item, c) if {
-	not _cond_25(item, c)
-}
-
-_cond_27(item, c) if {
-	_cond_8(item, c)
-	_cond_26(item, c)
-}
-
-_cond_28(item, _) if {
-	_t_string(_get(item, ["type"])) in {"Localhost", "RuntimeDefault"}
-}
-
-_cond_29(item, c) if {
-	not _cond_28(item, c)
-}
-
-_cond_30(item, c) if {
-	_cond_1(item, c)
-	_cond_29(item, c)
-}
-
-_cond_31(item, _) if {
-	_t_string(item) in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
-}
-
-_cond_32(item, c) if {
-	not _cond_31(item, c)
-}
-
-_cond_33(item, c) if {
-	_cond_8(item, c)
-	_cond_32(item, c)
-}
-
-_cond_34(item, _) if {
+_cond_6(item) if {
 	x := item
-	_has_type(x, "string")
-	x == "Default"
+	is_array(x)
 }
 
-_cond_35(item, c) if {
-	not _cond_34(item, c)
+_cond_7(item) if {
+	not _cond_6(item)
 }
 
-_cond_36(_, _) if {
-	x := _get(_pod, ["hostUsers"])
-	_has_type(x, "boolean")
-	x == false
+_cond_8(item) if {
+	x := item
+	is_string(x)
 }
 
-_cond_37(item, c) if {
-	not _cond_36(item, c)
+_cond_9(item) if {
+	not _cond_8(item)
 }
 
-_cond_38(item, c) if {
-	_cond_8(item, c)
-	_cond_35(item, c)
-	_cond_37(item, c)
+_cond_10(item) if {
+	item in {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 }
 
-_cond_39(item, _) if {
-	_has_type(_get(item, ["name"]), "string")
+_cond_11(item) if {
+	not _cond_10(item)
 }
 
-_cond_40(item, c) if {
-	not _cond_39(item, c)
+_cond_12(item) if {
+	item.hostPath != null
 }
 
-_cond_41(item, c) if {
-	_cond_1(item, c)
-	_cond_40(item, c)
+_cond_13(item) if {
+	item.hostPort != null
 }
 
-_cond_42(item, _) if {
-	_t_string(_get(item, ["name"])) in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
+_cond_14(item) if {
+	x := item.hostPort
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
-_cond_43(item, c) if {
-	not _cond_42(item, c)
+_cond_15(item) if {
+	not _cond_14(item)
 }
 
-_cond_44(item, c) if {
-	_cond_1(item, c)
-	_cond_39(item, c)
-	_cond_43(item, c)
+_cond_16(item) if {
+	item.hostPort == 0
 }
 
-_cond_45(item, _) if {
+_cond_17(item) if {
+	not _cond_16(item)
+}
+
+_cond_18(item) if {
+	item == ""
+}
+
+_cond_19(item) if {
+	not _cond_18(item)
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == ""
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	s == "runtime/default"
+}
+
+_cond_20(item) if {
+	x := item
+	is_string(x)
+	s := x
+	startswith(s, "localhost/")
+}
+
+_cond_21(item) if {
+	not _cond_20(item)
+}
+
+_cond_22(item) if {
+	item.type in {"Localhost", "RuntimeDefault"}
+}
+
+_cond_23(item) if {
+	not _cond_22(item)
+}
+
+_cond_24(item) if {
+	item in {"", "container_engine_t", "container_init_t", "container_kvm_t", "container_t"}
+}
+
+_cond_25(item) if {
+	not _cond_24(item)
+}
+
+_cond_26(item) if {
+	item == "Default"
+}
+
+_cond_27(item) if {
+	not _cond_26(item)
+}
+
+_cond_28 if {
+	_pod.hostUsers == false
+}
+
+_cond_29 if {
+	not _cond_28
+}
+
+_cond_30(item) if {
+	x := item.name
+	is_string(x)
+}
+
+_cond_31(item) if {
+	not _cond_30(item)
+}
+
+_cond_32(item) if {
+	item.name in {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_notsent_lowat", "net.ipv4.tcp_rmem", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
+}
+
+_cond_33(item) if {
+	not _cond_32(item)
+}
+
+_cond_34(item) if {
 	item != null
 }
 
-_cond_46(_, _) if {
-	x := _get(_pod, ["os", "name"])
-	_has_type(x, "string")
-	x == "windows"
+_cond_35 if {
+	_pod.os.name == "windows"
 }
 
-_cond_47(item, c) if {
-	not _cond_46(item, c)
+_cond_36 if {
+	not _cond_35
 }
 
-_cond_48(_, c) if {
-	_get(c.spec, ["securityContext", "allowPrivilegeEscalation"]) == null
+_cond_37(c) if {
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
-_cond_49(_, c) if {
-	x := _get(c.spec, ["securityContext", "allowPrivilegeEscalation"])
-	_has_type(x, "boolean")
-	x == true
+_cond_38(c) if {
+	not _cond_37(c)
 }
 
-_cond_50(item, c) if {
-	_cond_48(item, c)
+_cond_39(c) if {
+	c.securityContext.allowPrivilegeEscalation == true
 }
 
-_cond_50(item, c) if {
-	_cond_49(item, c)
+_cond_40(c) if {
+	_cond_38(c)
 }
 
-_cond_51(item, c) if {
-	_cond_47(item, c)
-	_cond_50(item, c)
+_cond_40(c) if {
+	_cond_39(c)
 }
 
-_cond_52(item, _) if {
+_cond_41(item) if {
+	item == false
+}
+
+_cond_42(c) if {
+	c.securityContext.runAsNonRoot != null
+}
+
+_cond_43(c) if {
+	not _cond_42(c)
+}
+
+_cond_44 if {
+	_pod.securityContext.runAsNonRoot == true
+}
+
+_cond_45 if {
+	not _cond_44
+}
+
+_cond_46(item) if {
 	x := item
-	_has_type(x, "boolean")
-	x == false
+	is_number(x)
+	round(x) == x
+	x >= -9223372036854775808
+	x <= 9223372036854775807
 }
 
-_cond_53(item, c) if {
-	_cond_52(item, c)
-	_cond_37(item, c)
+_cond_47(item) if {
+	not _cond_46(item)
 }
 
-_cond_54(_, c) if {
-	_get(c.spec, ["securityContext", "runAsNonRoot"]) == null
-}
-
-_cond_55(_, _) if {
-	x := _get(_pod, ["securityContext", "runAsNonRoot"])
-	_has_type(x, "boolean")
-	x == true
-}
-
-_cond_56(item, c) if {
-	not _cond_55(item, c)
-}
-
-_cond_57(item, c) if {
-	_cond_54(item, c)
-	_cond_56(item, c)
-	_cond_37(item, c)
-}
-
-_cond_58(item, _) if {
-	_has_type(item, "integer")
-}
-
-_cond_59(item, c) if {
-	not _cond_58(item, c)
-}
-
-_cond_60(item, _) if {
+_cond_48(item) if {
 	x := item
-	_has_type(x, "integer")
+	is_number(x)
+	round(x) == x
 	x >= 0
 	x <= 0
 }
 
-_cond_61(item, c) if {
-	_cond_60(item, c)
-	_cond_37(item, c)
+_cond_49 if {
+	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
-_cond_62(_, _) if {
-	_t_string(_get(_pod, ["securityContext", "seccompProfile", "type"])) in {"Localhost", "RuntimeDefault"}
+_cond_50 if {
+	not _cond_49
 }
 
-_cond_63(item, c) if {
-	not _cond_62(item, c)
+_cond_51(c) if {
+	c.securityContext.seccompProfile != null
 }
 
-_cond_64(item, c) if {
-	_cond_1(item, c)
-	_cond_63(item, c)
-	_cond_47(item, c)
+_cond_52(c) if {
+	not _cond_51(c)
 }
 
-_cond_65(item, c) if {
-	_cond_1(item, c)
-	_cond_29(item, c)
-	_cond_47(item, c)
+_cond_53(c) if {
+	c.securityContext.capabilities.drop != null
 }
 
-_cond_66(_, c) if {
-	_get(c.spec, ["securityContext", "seccompProfile"]) == null
+_cond_54(c) if {
+	not _cond_53(c)
 }
 
-_cond_67(item, c) if {
-	_cond_66(item, c)
-	_cond_63(item, c)
-	_cond_47(item, c)
+_cond_55(c) if {
+	x := c.securityContext.capabilities.drop
+	is_array(x)
 }
 
-_cond_68(_, c) if {
-	_get(c.spec, ["securityContext", "capabilities", "drop"]) == null
+_cond_56(c) if {
+	_cond_54(c)
 }
 
-_cond_69(_, c) if {
-	_has_type(_get(c.spec, ["securityContext", "capabilities", "drop"]), "array")
+_cond_56(c) if {
+	_cond_55(c)
 }
 
-_cond_70(item, c) if {
-	_cond_68(item, c)
+_cond_57(item) if {
+	item == "ALL"
 }
 
-_cond_70(item, c) if {
-	_cond_69(item, c)
-}
-
-_cond_71(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "ALL"
-}
-
-_cond_72(_, c) if {
-	list := _get(c.spec, ["securityContext", "capabilities", "drop"])
+_cond_58(c) if {
+	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_71(el, c)
+	_cond_57(el)
 }
 
-_cond_73(item, c) if {
-	not _cond_72(item, c)
+_cond_59(c) if {
+	not _cond_58(c)
 }
 
-_cond_74(item, c) if {
-	_cond_70(item, c)
-	_cond_73(item, c)
-	_cond_47(item, c)
+_cond_60(item) if {
+	item == "NET_BIND_SERVICE"
 }
 
-_cond_75(item, _) if {
-	x := item
-	_has_type(x, "string")
-	x == "NET_BIND_SERVICE"
-}
-
-_cond_76(item, c) if {
-	not _cond_75(item, c)
-}
-
-_cond_77(item, c) if {
-	_cond_8(item, c)
-	_cond_76(item, c)
-	_cond_47(item, c)
-}
-
-_cond_78(item, c) if {
-	_cond_8(item, c)
-	_cond_35(item, c)
+_cond_61(item) if {
+	not _cond_60(item)
 }
