@@ -7,6 +7,7 @@
 // runAsNonRoot and runAsUser (policy v1.35+).
 
 import { absent, all, any, container, equals, hasType, intRange, item, itemField, not, oneOf, pod, present, rule, ruleSet, someItem } from '../src/dsl/index.ts';
+import type { Ref } from '../src/ir/types.ts';
 import { baselineRules, inputRule, PSS_VERSION, SECCOMP_TYPES, selector } from './pss-baseline.ts';
 
 const PSS = 'Pod Security Standards (v1.37), Restricted';
@@ -15,6 +16,15 @@ const PSS = 'Pod Security Standards (v1.37), Restricted';
 const notWindows = not(equals(pod.ref('os', 'name'), 'windows'));
 /** PSA relaxes runAsNonRoot and runAsUser for pods in a user namespace (policy v1.35+, KEP-127). */
 const notUserNamespace = not(equals(pod.ref('hostUsers'), false));
+
+// A control that requires a field reports it missing only when it can be read: under an object of
+// the wrong type on the way (a securityContext that is a list, say) the field is set but unknown,
+// and the wrong-typed object is its owner's deny alone (the ECI catalogue's reading of malformed
+// input, applied to every rule set; README "Wrong types fail closed").
+const readable = (ref: (...path: string[]) => Ref, ...path: string[]) =>
+  all(...path.map((_, i) => any(absent(ref(...path.slice(0, i + 1))), hasType(ref(...path.slice(0, i + 1)), 'object'))));
+const containerReadable = (...path: string[]) => readable(container.ref, ...path);
+const podReadable = (...path: string[]) => readable(pod.ref, ...path);
 
 // PSA restrictedVolumes (the PSS page's list plus image, allowed since Kubernetes 1.33). A volume
 // with no source is defaulted to emptyDir by the API server, so only the source keys count.
@@ -52,6 +62,7 @@ export const privilegeEscalation = rule({
     container.itself(),
     all(
       notWindows,
+      containerReadable('securityContext'),
       any(absent(container.ref('securityContext', 'allowPrivilegeEscalation')), equals(container.ref('securityContext', 'allowPrivilegeEscalation'), true)),
     ),
     'allowPrivilegeEscalation must be set to false',
@@ -76,6 +87,8 @@ export const runAsNonRoot = rule({
     'unset',
     container.itself(),
     all(
+      containerReadable('securityContext'),
+      podReadable('securityContext'),
       absent(container.ref('securityContext', 'runAsNonRoot')),
       not(equals(pod.ref('securityContext', 'runAsNonRoot'), true)),
       notUserNamespace,
@@ -127,7 +140,13 @@ export const seccompRestricted = rule({
   .check(
     'unset',
     container.itself(),
-    all(absent(container.ref('securityContext', 'seccompProfile')), not(podSeccompValid), notWindows),
+    all(
+      containerReadable('securityContext'),
+      podReadable('securityContext', 'seccompProfile'),
+      absent(container.ref('securityContext', 'seccompProfile')),
+      not(podSeccompValid),
+      notWindows,
+    ),
     'seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext',
     { at: ['securityContext', 'seccompProfile'] },
   );
@@ -151,6 +170,7 @@ export const capabilitiesRestricted = rule({
     container.itself(),
     // A drop of the wrong type is already a drop-type violation; reporting it here too would say it twice.
     all(
+      containerReadable('securityContext', 'capabilities'),
       any(absent(dropList), hasType(dropList, 'array')),
       not(someItem(dropList, equals(item, 'ALL'))),
       notWindows,

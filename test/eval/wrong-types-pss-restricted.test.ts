@@ -5,8 +5,11 @@
 // violation in PSA's check; capabilities.drop must include ALL). The base pod sets runAsNonRoot
 // at both levels, so each may be malformed or absent on its own. Owners are the PSS controls that
 // name each field (the PSS page's "Restricted Fields"); spec.os and spec.os.name decide the
-// Windows exemption and are owned by PSS-PRIVILEGE-ESCALATION (the README's owner table). The
-// parents shared with Baseline (securityContext, capabilities) are covered by wrong-types-pss.
+// Windows exemption and are owned by PSS-PRIVILEGE-ESCALATION (the README's owner table).
+// The parents shared with Baseline (securityContext, capabilities, seccompProfile) are here too:
+// a wrong-typed parent makes the required fields under it set but unknown, so it is its owner's
+// deny alone (README "Wrong types fail closed"); when it is absent, the Restricted controls
+// report the fields they require under it.
 
 import { test } from 'uvu';
 import { judgeWrongTypes, wrongTypeCases, type FieldCase } from '../harness/wrong-types.ts';
@@ -22,6 +25,32 @@ const FIELDS: readonly FieldCase[] = [
   { level: 'pod', path: [sc, 'runAsUser'], type: 'integer', owner: 'PSS-RUN-AS-USER' },
   { level: 'pod', path: ['os'], type: 'object', owner: 'PSS-PRIVILEGE-ESCALATION' },
   { level: 'pod', path: ['os', 'name'], type: 'string', owner: 'PSS-PRIVILEGE-ESCALATION' },
+  {
+    level: 'container',
+    path: [sc],
+    type: 'object',
+    owner: 'PSS-HOST-PROCESS',
+    whenAbsent: [
+      { rule: 'PSS-PRIVILEGE-ESCALATION', path: [sc, 'allowPrivilegeEscalation'] },
+      { rule: 'PSS-CAPABILITIES-RESTRICTED', path: [sc, 'capabilities', 'drop'] },
+    ],
+  },
+  {
+    level: 'container',
+    path: [sc, 'capabilities'],
+    type: 'object',
+    owner: 'PSS-CAPABILITIES-BASELINE',
+    whenAbsent: [{ rule: 'PSS-CAPABILITIES-RESTRICTED', path: [sc, 'capabilities', 'drop'] }],
+  },
+  // The base sets seccomp at pod level only, and runAsNonRoot at both levels.
+  { level: 'pod', path: [sc], type: 'object', owner: 'PSS-HOST-PROCESS', whenAbsent: [{ rule: 'PSS-SECCOMP-RESTRICTED', path: [sc, 'seccompProfile'] }] },
+  {
+    level: 'pod',
+    path: [sc, 'seccompProfile'],
+    type: 'object',
+    owner: 'PSS-SECCOMP-BASELINE',
+    whenAbsent: [{ rule: 'PSS-SECCOMP-RESTRICTED', path: [sc, 'seccompProfile'] }],
+  },
 ];
 
 /** Every container of `spec` meets the Restricted controls, and so does the pod. */

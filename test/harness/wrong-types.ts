@@ -43,6 +43,12 @@ export interface FieldCase {
   readonly level: 'pod' | 'container';
   /** Kubernetes requires the field: absent (null) is malformed too. */
   readonly required?: boolean;
+  /**
+   * What other rules report when the field is null (absent): fields the rule set requires under
+   * it, each a rule and a path from the container (the field's own, or the first one for a
+   * pod-level field).
+   */
+  readonly whenAbsent?: readonly { readonly rule: string; readonly path: readonly Segment[] }[];
 }
 
 export interface CaseOptions {
@@ -108,8 +114,20 @@ export function wrongTypeCases(fields: readonly FieldCase[], opts: CaseOptions):
           const container = field.level === 'container' ? { list, container: list === 'containers' ? 'app' : 'extra' } : {};
           // null is an absent field; a null list element is not a field, and is malformed.
           const absent = value === null && typeof where[where.length - 1] !== 'number' && !field.required;
+          // Required fields under an absent one: reported in the field's container (or the first).
+          const ctrList = field.level === 'container' ? list : 'containers';
+          const required = (field.whenAbsent ?? []).map(
+            (r) =>
+              ({
+                rule: r.rule,
+                action: 'deny',
+                path: formatPath([...prefix, ctrList, 0, ...r.path]),
+                list: ctrList,
+                container: ctrList === 'containers' ? 'app' : 'extra',
+              }) as ExpectedViolation,
+          );
           const expect: ExpectedViolation[] = absent
-            ? []
+            ? required
             : [{ rule: field.owner, action: 'deny', path, ...container } as ExpectedViolation, ...(opts.alsoExpected?.(field, path) ?? [])];
           out.push({ file: '(generated)', name: `${kind} ${path} = ${typeName}`, description: `${field.owner} owns ${path}; a ${typeName} there fails closed`, input, expect });
         }

@@ -566,7 +566,7 @@ violations contains v if {
 	} | {w |
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		_cond_1(item)
-		not _cond_49
+		not _cond_59
 		not _cond_35
 		w := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
 	}
@@ -673,10 +673,10 @@ violations contains v if {
 	item := _pod.securityContext.runAsUser
 	item != null
 	some v in {w |
-		not _cond_46(item)
+		not _cond_56(item)
 		w := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
 	} | {w |
-		_cond_48(item)
+		_cond_58(item)
 		not _cond_28
 		w := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
 	}
@@ -769,26 +769,34 @@ violations contains v if {
 		_cond_36
 		item := c
 		_cond_40(c)
+		_cond_45(c)
 		not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 		w1 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		not _cond_42(c)
-		not _cond_44
+		_cond_40(c)
+		_cond_50
+		not _cond_52(c)
+		not _cond_54
 		not _cond_28
 		not "PSS-RUN-AS-NON-ROOT" in _rules_off
 		w1 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		not _cond_51(c)
-		not _cond_49
+		_cond_40(c)
+		_cond_50
+		_cond_64
+		not _cond_66(c)
+		not _cond_59
 		not _cond_35
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		_cond_56(c)
-		not _cond_58(c)
+		_cond_40(c)
+		_cond_71(c)
+		_cond_76(c)
+		not _cond_78(c)
 		not _cond_35
 		not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(c, "name", "")}
@@ -870,7 +878,7 @@ violations contains v if {
 					is_array(n3)
 					some i, item in n3
 					_cond_8(item)
-					not _cond_60(item)
+					not _cond_80(item)
 					not _cond_35
 					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(c, "name", "")}
@@ -1033,12 +1041,12 @@ violations contains v if {
 			n2 != null
 			some w2 in ({w3 |
 				item := n2
-				not _cond_46(item)
+				not _cond_56(item)
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
 			} | {w3 |
 				item := n2
-				_cond_48(item)
+				_cond_58(item)
 				not _cond_28
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(c, "name", "")}
@@ -1582,7 +1590,7 @@ _cond_36 if {
 
 
 _cond_37(c) if {
-	c.securityContext.allowPrivilegeEscalation != null
+	c.securityContext != null
 }
 
 
@@ -1592,7 +1600,8 @@ _cond_38(c) if {
 
 
 _cond_39(c) if {
-	c.securityContext.allowPrivilegeEscalation == true
+	x := c.securityContext
+	is_object(x)
 }
 
 
@@ -1605,13 +1614,13 @@ _cond_40(c) if {
 }
 
 
-_cond_41(item) if {
-	item == false
+_cond_41(c) if {
+	_cond_40(c)
 }
 
 
 _cond_42(c) if {
-	c.securityContext.runAsNonRoot != null
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
 
@@ -1620,17 +1629,76 @@ _cond_43(c) if {
 }
 
 
-_cond_44 if {
-	_pod.securityContext.runAsNonRoot == true
+_cond_44(c) if {
+	c.securityContext.allowPrivilegeEscalation == true
 }
 
 
-_cond_45 if {
-	not _cond_44
+_cond_45(c) if {
+	_cond_43(c)
+}
+
+_cond_45(c) if {
+	_cond_44(c)
 }
 
 
 _cond_46(item) if {
+	item == false
+}
+
+
+_cond_47 if {
+	_pod.securityContext != null
+}
+
+
+_cond_48 if {
+	not _cond_47
+}
+
+
+_cond_49 if {
+	x := _pod.securityContext
+	is_object(x)
+}
+
+
+_cond_50 if {
+	_cond_48
+}
+
+_cond_50 if {
+	_cond_49
+}
+
+
+_cond_51 if {
+	_cond_50
+}
+
+
+_cond_52(c) if {
+	c.securityContext.runAsNonRoot != null
+}
+
+
+_cond_53(c) if {
+	not _cond_52(c)
+}
+
+
+_cond_54 if {
+	_pod.securityContext.runAsNonRoot == true
+}
+
+
+_cond_55 if {
+	not _cond_54
+}
+
+
+_cond_56(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -1639,12 +1707,12 @@ _cond_46(item) if {
 }
 
 
-_cond_47(item) if {
-	not _cond_46(item)
+_cond_57(item) if {
+	not _cond_56(item)
 }
 
 
-_cond_48(item) if {
+_cond_58(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -1653,74 +1721,136 @@ _cond_48(item) if {
 }
 
 
-_cond_49 if {
+_cond_59 if {
 	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
 
-_cond_50 if {
-	not _cond_49
+_cond_60 if {
+	not _cond_59
 }
 
 
-_cond_51(c) if {
+_cond_61 if {
+	_pod.securityContext.seccompProfile != null
+}
+
+
+_cond_62 if {
+	not _cond_61
+}
+
+
+_cond_63 if {
+	x := _pod.securityContext.seccompProfile
+	is_object(x)
+}
+
+
+_cond_64 if {
+	_cond_62
+}
+
+_cond_64 if {
+	_cond_63
+}
+
+
+_cond_65 if {
+	_cond_50
+	_cond_64
+}
+
+
+_cond_66(c) if {
 	c.securityContext.seccompProfile != null
 }
 
 
-_cond_52(c) if {
-	not _cond_51(c)
+_cond_67(c) if {
+	not _cond_66(c)
 }
 
 
-_cond_53(c) if {
+_cond_68(c) if {
+	c.securityContext.capabilities != null
+}
+
+
+_cond_69(c) if {
+	not _cond_68(c)
+}
+
+
+_cond_70(c) if {
+	x := c.securityContext.capabilities
+	is_object(x)
+}
+
+
+_cond_71(c) if {
+	_cond_69(c)
+}
+
+_cond_71(c) if {
+	_cond_70(c)
+}
+
+
+_cond_72(c) if {
+	_cond_40(c)
+	_cond_71(c)
+}
+
+
+_cond_73(c) if {
 	c.securityContext.capabilities.drop != null
 }
 
 
-_cond_54(c) if {
-	not _cond_53(c)
+_cond_74(c) if {
+	not _cond_73(c)
 }
 
 
-_cond_55(c) if {
+_cond_75(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
 
-_cond_56(c) if {
-	_cond_54(c)
+_cond_76(c) if {
+	_cond_74(c)
 }
 
-_cond_56(c) if {
-	_cond_55(c)
+_cond_76(c) if {
+	_cond_75(c)
 }
 
 
-_cond_57(item) if {
+_cond_77(item) if {
 	item == "ALL"
 }
 
 
-_cond_58(c) if {
+_cond_78(c) if {
 	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_57(el)
+	_cond_77(el)
 }
 
 
-_cond_59(c) if {
-	not _cond_58(c)
+_cond_79(c) if {
+	not _cond_78(c)
 }
 
 
-_cond_60(item) if {
+_cond_80(item) if {
 	item == "NET_BIND_SERVICE"
 }
 
 
-_cond_61(item) if {
-	not _cond_60(item)
+_cond_81(item) if {
+	not _cond_80(item)
 }

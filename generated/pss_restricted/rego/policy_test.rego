@@ -405,6 +405,14 @@ test_pss_restricted_PSS_RUN_AS_NON_ROOT_fail_init_container_unset if {
 	_agree(got, [{"list":"initContainers","container":"init","rule":"PSS-RUN-AS-NON-ROOT","action":"deny","path":"spec.initContainers[0].securityContext.runAsNonRoot"}])
 }
 
+# pss_restricted/PSS-RUN-AS-NON-ROOT/malformed-security-context-unknown.yaml
+test_pss_restricted_PSS_RUN_AS_NON_ROOT_malformed_security_context_unknown if {
+	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"nginx","securityContext":[1]},{"name":"sidecar","image":"nginx"}]}}
+	params := {"selector":{"matchLabels":{}},"actions":{}}
+	got := pss_restricted.violations with input as doc with data.pss_restricted.params as params
+	_agree(got, [{"list":"containers","container":"app","rule":"PSS-HOST-PROCESS","action":"deny","path":"spec.containers[0].securityContext"},{"list":"containers","container":"sidecar","rule":"PSS-RUN-AS-NON-ROOT","action":"deny","path":"spec.containers[1].securityContext.runAsNonRoot"},{"list":"containers","container":"sidecar","rule":"PSS-PRIVILEGE-ESCALATION","action":"deny","path":"spec.containers[1].securityContext.allowPrivilegeEscalation"},{"list":"containers","container":"sidecar","rule":"PSS-CAPABILITIES-RESTRICTED","action":"deny","path":"spec.containers[1].securityContext.capabilities.drop"}])
+}
+
 # pss_restricted/PSS-RUN-AS-NON-ROOT/pass-every-container.yaml
 test_pss_restricted_PSS_RUN_AS_NON_ROOT_pass_every_container if {
 	doc := {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team-a"},"spec":{"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsNonRoot":true}}],"initContainers":[{"name":"init","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"runAsNonRoot":true}}],"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}}

@@ -383,7 +383,7 @@ _cond_36 if {
 }
 
 _cond_37(c) if {
-	c.securityContext.allowPrivilegeEscalation != null
+	c.securityContext != null
 }
 
 _cond_38(c) if {
@@ -391,7 +391,8 @@ _cond_38(c) if {
 }
 
 _cond_39(c) if {
-	c.securityContext.allowPrivilegeEscalation == true
+	x := c.securityContext
+	is_object(x)
 }
 
 _cond_40(c) if {
@@ -402,27 +403,76 @@ _cond_40(c) if {
 	_cond_39(c)
 }
 
-_cond_41(item) if {
-	item == false
+_cond_41(c) if {
+	_cond_40(c)
 }
 
 _cond_42(c) if {
-	c.securityContext.runAsNonRoot != null
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
 _cond_43(c) if {
 	not _cond_42(c)
 }
 
-_cond_44 if {
-	_pod.securityContext.runAsNonRoot == true
+_cond_44(c) if {
+	c.securityContext.allowPrivilegeEscalation == true
 }
 
-_cond_45 if {
-	not _cond_44
+_cond_45(c) if {
+	_cond_43(c)
+}
+
+_cond_45(c) if {
+	_cond_44(c)
 }
 
 _cond_46(item) if {
+	item == false
+}
+
+_cond_47 if {
+	_pod.securityContext != null
+}
+
+_cond_48 if {
+	not _cond_47
+}
+
+_cond_49 if {
+	x := _pod.securityContext
+	is_object(x)
+}
+
+_cond_50 if {
+	_cond_48
+}
+
+_cond_50 if {
+	_cond_49
+}
+
+_cond_51 if {
+	_cond_50
+}
+
+_cond_52(c) if {
+	c.securityContext.runAsNonRoot != null
+}
+
+_cond_53(c) if {
+	not _cond_52(c)
+}
+
+_cond_54 if {
+	_pod.securityContext.runAsNonRoot == true
+}
+
+_cond_55 if {
+	not _cond_54
+}
+
+_cond_56(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -430,11 +480,11 @@ _cond_46(item) if {
 	x <= 9223372036854775807
 }
 
-_cond_47(item) if {
-	not _cond_46(item)
+_cond_57(item) if {
+	not _cond_56(item)
 }
 
-_cond_48(item) if {
+_cond_58(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -442,62 +492,114 @@ _cond_48(item) if {
 	x <= 0
 }
 
-_cond_49 if {
+_cond_59 if {
 	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
-_cond_50 if {
-	not _cond_49
+_cond_60 if {
+	not _cond_59
 }
 
-_cond_51(c) if {
+_cond_61 if {
+	_pod.securityContext.seccompProfile != null
+}
+
+_cond_62 if {
+	not _cond_61
+}
+
+_cond_63 if {
+	x := _pod.securityContext.seccompProfile
+	is_object(x)
+}
+
+_cond_64 if {
+	_cond_62
+}
+
+_cond_64 if {
+	_cond_63
+}
+
+_cond_65 if {
+	_cond_50
+	_cond_64
+}
+
+_cond_66(c) if {
 	c.securityContext.seccompProfile != null
 }
 
-_cond_52(c) if {
-	not _cond_51(c)
+_cond_67(c) if {
+	not _cond_66(c)
 }
 
-_cond_53(c) if {
+_cond_68(c) if {
+	c.securityContext.capabilities != null
+}
+
+_cond_69(c) if {
+	not _cond_68(c)
+}
+
+_cond_70(c) if {
+	x := c.securityContext.capabilities
+	is_object(x)
+}
+
+_cond_71(c) if {
+	_cond_69(c)
+}
+
+_cond_71(c) if {
+	_cond_70(c)
+}
+
+_cond_72(c) if {
+	_cond_40(c)
+	_cond_71(c)
+}
+
+_cond_73(c) if {
 	c.securityContext.capabilities.drop != null
 }
 
-_cond_54(c) if {
-	not _cond_53(c)
+_cond_74(c) if {
+	not _cond_73(c)
 }
 
-_cond_55(c) if {
+_cond_75(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
-_cond_56(c) if {
-	_cond_54(c)
+_cond_76(c) if {
+	_cond_74(c)
 }
 
-_cond_56(c) if {
-	_cond_55(c)
+_cond_76(c) if {
+	_cond_75(c)
 }
 
-_cond_57(item) if {
+_cond_77(item) if {
 	item == "ALL"
 }
 
-_cond_58(c) if {
+_cond_78(c) if {
 	list := c.securityContext.capabilities.drop
 	is_array(list)
 	some el in list
-	_cond_57(el)
+	_cond_77(el)
 }
 
-_cond_59(c) if {
-	not _cond_58(c)
+_cond_79(c) if {
+	not _cond_78(c)
 }
 
-_cond_60(item) if {
+_cond_80(item) if {
 	item == "NET_BIND_SERVICE"
 }
 
-_cond_61(item) if {
-	not _cond_60(item)
+_cond_81(item) if {
+	not _cond_80(item)
 }
