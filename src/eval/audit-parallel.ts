@@ -1,0 +1,233 @@
+// The audit spread over worker threads (node:worker_threads), one per core by default: each file
+// is cut into parts at `---` lines (a JSON List into ranges of items), each worker loads the WASM
+// bundle once and reads and judges the parts it is sent, and the results are put back in file
+// order, so the report is the one the single-threaded audit makes. Small inputs are audited on
+// this thread: starting a worker (tsx, the bundle) costs more than they take.
+
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Diagnostic } from '../ir/diagnostics.ts';
+import { DEFAULT_LIMITS, decodeManifest, yamlRegions, type ManifestLimits, type TextBase } from '../manifests/read.ts';
+import { looksLikeJson } from '../manifests/json.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { audit, expandInputs, judgeEntries, readInput, type AuditedResource, type AuditOptions, type AuditReport } from './audit.ts';
+import type { WasmPolicy } from './wasm.ts';
+
+/**
+ * Inputs of fewer bytes (all files together) are audited on this thread by default. Measured
+ * here (2 cores): a worker is ready 0.25-0.4 s after it is started (tsx, the bundle's
+ * compilation), while this thread reads and judges a 1 MiB manifest of ~850 pods in about as
+ * long, so below 2 MiB workers would not pay for themselves.
+ */
+export const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
+
+export interface ParallelAuditOptions extends AuditOptions {
+  /** Worker threads: 0 audits on this thread; default one per core when the inputs reach PARALLEL_MIN_BYTES. */
+  readonly workers?: number;
+}
+
+/** A part of a file for a worker: YAML from a `---` line (`base`), a whole file, or a share of a JSON file's List items. */
+export interface PartTask {
+  readonly id: number;
+  readonly file: string;
+  readonly text: string;
+  readonly base?: TextBase;
+  readonly json?: { readonly part: number; readonly parts: number };
+}
+
+export interface PartResult {
+  readonly id: number;
+  readonly resources: AuditedResource[];
+  readonly errors: Diagnostic[];
+  readonly report?: { readonly documents: number; readonly aligned: boolean };
+}
+
+interface Part {
+  readonly task: Omit<PartTask, 'id'>;
+  result?: Promise<PartResult>;
+}
+
+/**
+ * Audits `inputs` like `audit`, on worker threads when the inputs are large enough (or `workers`
+ * says so). `policy` is used on this thread; the workers load `bundleDir` (package `root`).
+ */
+export async function auditParallel(policy: WasmPolicy, bundle: { readonly dir: string; readonly root: string }, inputs: readonly string[], opts: ParallelAuditOptions = {}): Promise<AuditReport> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const { files, errors } = expandInputs(inputs);
+  // stdin is read up front, to know its size (a second read of it is at its end, empty).
+  let io: AuditOptions = opts;
+  let stdinSize = 0;
+  if (files.includes('-')) {
+    let bytes: Uint8Array | undefined;
+    let error: unknown;
+    try {
+      bytes = (opts.readStdin ?? (() => readFileSync(0)))();
+      stdinSize = bytes.length;
+    } catch (e) {
+      error = e;
+    }
+    let reads = 0;
+    io = {
+      ...opts,
+      readStdin: () => {
+        if (error) throw error;
+        return reads++ === 0 ? bytes! : new Uint8Array(0);
+      },
+    };
+  }
+  const sizes = files.map((file) => (file === '-' ? stdinSize : sizeOf(file)));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const workers = opts.workers ?? (total >= PARALLEL_MIN_BYTES ? availableParallelism() : 0);
+  if (workers === 0) return audit(policy, inputs, io);
+
+  const resources: AuditedResource[] = [];
+  const pool = new Pool(workers, bundle, limits);
+  try {
+    // Every file's parts are queued at once, so that the workers are never idle between files.
+    const plans = files.map((file) => {
+      const fileErrors: Diagnostic[] = [];
+      const bytes = readInput(file, io, fileErrors);
+      const text = bytes ? decodeManifest(bytes, file, limits) : undefined;
+      if (text !== undefined && typeof text !== 'string') judgeEntries(policy, [text], resources, fileErrors);
+      const parts = typeof text === 'string' ? planParts(file, text, workers) : [];
+      for (const p of parts) p.result = pool.run(p.task);
+      return { file, text, fileErrors, parts };
+    });
+    for (const [n, plan] of plans.entries()) {
+      errors.push(...plan.fileErrors);
+      let results = await Promise.all(plan.parts.map((p) => p.result!));
+      if (!consistent(plan.parts, results)) {
+        // A part's documents are not surely the whole file's there: read the file as one part.
+        results = [await pool.run({ file: plan.file, text: plan.text as string })];
+      }
+      for (const r of results) {
+        resources.push(...r.resources);
+        errors.push(...r.errors);
+      }
+      opts.onFile?.(plan.file, n + 1, files.length);
+    }
+  } finally {
+    await pool.close();
+  }
+  return { files, resources, errors };
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // reported when it is read
+  }
+}
+
+/** The parts of a file for `workers` workers: a few per worker for a large file, so they finish together. */
+function planParts(file: string, text: string, workers: number): Part[] {
+  const target = Math.max(256 * 1024, Math.ceil(text.length / (workers * 4)));
+  if (text.length < 2 * target) return [{ task: { file, text } }];
+  if (looksLikeJson(text, file)) {
+    const parts = Math.min(workers, Math.ceil(text.length / target));
+    return Array.from({ length: parts }, (_, part) => ({ task: { file, text, json: { part, parts } } }));
+  }
+  const regions = yamlRegions(text);
+  if (!regions || regions.length < 2) return [{ task: { file, text } }];
+  // Documents before region j: one per `---` line, and one for content before the first.
+  const markerAtStart = regions[0] === 0 && /^---(?:[ \t\r\n]|$)/.test(text);
+  const preamble = markerAtStart ? 0 : /^ *[^ #\n]/m.test(text.slice(0, regions[1])) ? 1 : 0;
+  const parts: Part[] = [];
+  let from = 0;
+  let line = 0;
+  let lineAt = 0;
+  for (let j = 1; j <= regions.length; j++) {
+    const at = regions[j] ?? text.length;
+    if (at - regions[from]! < target && j < regions.length) continue;
+    const start = regions[from]!;
+    for (let i = text.indexOf('\n', lineAt); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) line++;
+    lineAt = start;
+    const document = from === 0 ? 0 : markerAtStart ? from : preamble + from - 1;
+    parts.push({ task: { file, text: text.slice(start, at), base: { line, document } } });
+    from = j;
+  }
+  return parts;
+}
+
+/** Whether the parts' documents follow on from each other as numbered (see TextPart.report). */
+function consistent(parts: readonly Part[], results: readonly PartResult[]): boolean {
+  return results.every((r, k) => {
+    if (!r.report) return true;
+    const next = parts[k + 1]?.task.base;
+    return r.report.aligned && (!next || next.document === parts[k]!.task.base!.document + r.report.documents);
+  });
+}
+
+/**
+ * A worker running audit-worker.js, or, when this module runs from its TypeScript source (tsx),
+ * audit-worker.ts with tsx's loader registered first: a worker does not inherit it.
+ */
+function startWorker(workerData: unknown): Worker {
+  const here = fileURLToPath(import.meta.url);
+  const script = new URL(`./audit-worker${extname(here)}`, import.meta.url);
+  if (extname(here) !== '.ts') return new Worker(script, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+class Pool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: { task: PartTask; done: (r: PartResult) => void; fail: (e: Error) => void }[] = [];
+  private readonly pending = new Map<number, { worker: Worker; done: (r: PartResult) => void; fail: (e: Error) => void }>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(size: number, bundle: { readonly dir: string; readonly root: string }, limits: ManifestLimits) {
+    const workerData = { bundleDir: bundle.dir, root: bundle.root, limits };
+    for (let i = 0; i < size; i++) {
+      const worker = startWorker(workerData);
+      worker.on('message', (r: PartResult) => {
+        const p = this.pending.get(r.id);
+        this.pending.delete(r.id);
+        p?.done(r);
+        this.idle.push(worker);
+        this.dispatch();
+      });
+      const fail = (e: Error) => {
+        this.failure ??= e;
+        for (const [id, p] of this.pending) if (p.worker === worker) {
+          this.pending.delete(id);
+          p.fail(e);
+        }
+        for (const q of this.queue.splice(0)) q.fail(e);
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (code !== 0) fail(new Error(`an audit worker stopped with exit code ${code}`));
+      });
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  run(task: Omit<PartTask, 'id'>): Promise<PartResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const result = new Promise<PartResult>((done, fail) => this.queue.push({ task: { ...task, id: this.nextId++ }, done, fail }));
+    result.catch(() => undefined); // awaited in file order; a failure is reported there
+    this.dispatch();
+    return result;
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) {
+      const worker = this.idle.shift()!;
+      const q = this.queue.shift()!;
+      this.pending.set(q.task.id, { worker, done: q.done, fail: q.fail });
+      worker.postMessage(q.task);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}
