@@ -16,10 +16,12 @@ import { audit, expandInputs, judgeEntries, readInput, type AuditedResource, typ
 import type { WasmPolicy } from './wasm.ts';
 
 /**
- * Inputs of fewer bytes (all files together) are audited on this thread by default. Measured
- * here (2 cores): a worker is ready 0.25-0.4 s after it is started (tsx, the bundle's
- * compilation), while this thread reads and judges a 1 MiB manifest of ~850 pods in about as
- * long, so below 2 MiB workers would not pay for themselves.
+ * Inputs of fewer bytes (all files together) are audited on this thread by default. A worker is
+ * ready 0.45 s after it is started (tsx's loader when run from source, the bundle's
+ * compilation; measured here on a loaded 2-core machine), while this thread reads and judges
+ * 1 MiB (~850 pods at ~0.8 ms each with today's bundle) in about 0.75 s of CPU: two workers
+ * save half of that, so they pay for their start from about 1.5 MiB. A bundle that judges a pod
+ * in 0.1 ms would move that point to about 8 MiB.
  */
 export const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
 
@@ -152,12 +154,11 @@ function planParts(file: string, text: string, workers: number): Part[] {
   return parts;
 }
 
-/** Whether the parts' documents follow on from each other as numbered (see TextPart.report). */
+/** Whether each part's documents end where the next part's begin, numbered on (see TextPart.report); the last part ends with its file. */
 function consistent(parts: readonly Part[], results: readonly PartResult[]): boolean {
   return results.every((r, k) => {
-    if (!r.report) return true;
     const next = parts[k + 1]?.task.base;
-    return r.report.aligned && (!next || next.document === parts[k]!.task.base!.document + r.report.documents);
+    return !r.report || !next || (r.report.aligned && next.document === parts[k]!.task.base!.document + r.report.documents);
   });
 }
 

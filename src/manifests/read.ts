@@ -1,8 +1,10 @@
 // Reading Kubernetes manifests for audit: multi-document YAML, JSON, `kind: List` exports
 // (`kubectl get pods -A -o yaml`) and Helm-rendered output. Documents are parsed one at a time
-// and handed on as they are read, so memory is bounded by the largest document, not the file.
-// Every refusal is a diagnostic with file, line and a code; a broken document does not stop
-// the ones after it.
+// and handed on as they are read, so memory is bounded by the file's text and the largest
+// document. Every refusal is a diagnostic with file, line and a code; a broken document does not
+// stop the ones after it. Plain JSON is read by JSON.parse (json.ts) and each YAML document by a
+// fast reader (fast-yaml.ts) when it is in the subset that reader covers, else by the `yaml`
+// library (readYamlStream): the results, positions included, are the library's either way.
 
 import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, Schema, type CST, type Document, type Node, type ParseOptions, type ScalarTag, type Tags } from 'yaml';
 import type { Diagnostic } from '../ir/diagnostics.ts';
