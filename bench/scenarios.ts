@@ -2,11 +2,12 @@
 // Run by bench/run.ts; prints one JSON line {ms, maxRssMiB, detail}.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadBundleDir } from '../src/eval/wasm.ts';
+import { readManifests } from '../src/manifests/read.ts';
 import { compileOrThrow } from '../src/emit/build.ts';
 import { PROJECT_ROOT } from '../src/emit/engines.ts';
 
@@ -44,6 +45,16 @@ function cliAudit(file: string): string {
   const usage = /maxrss-kib (\d+) cpu-s ([\d.]+) ([\d.]+)/.exec(r.stderr);
   const measured = usage ? `, CPU ${(Number(usage[2]) + Number(usage[3])).toFixed(1)} s, peak RSS ${Math.round(Number(usage[1]) / 1024)} MiB` : '';
   return `${ms} ms end to end, ${summary.resources} pods, ${summary.deny} denied, ${availableParallelism()} workers${measured}`;
+}
+
+/** readManifests alone (this thread, every object, no evaluation), in MB/s. */
+function readRate(file: string): string {
+  const bytes = readFileSync(file);
+  const t0 = performance.now();
+  let objects = 0;
+  for (const e of readManifests(bytes, file)) if (e.kind === 'object') objects++;
+  const s = (performance.now() - t0) / 1000;
+  return `${(bytes.length / 1e6 / s).toFixed(1)} MB/s (${objects} objects in ${Math.round(s * 1000)} ms)`;
 }
 
 const scenarios: Record<string, () => Promise<string>> = {
@@ -84,7 +95,7 @@ const scenarios: Record<string, () => Promise<string>> = {
       writeFileSync(jsonFile, `{\n    "apiVersion": "v1",\n    "items": [\n        ${items.join(',\n        ')}\n    ],\n    "kind": "List"\n}\n`);
       items.length = 0;
       return [yamlFile, jsonFile]
-        .map((file) => `${file.endsWith('.json') ? 'JSON' : 'YAML'} ${(statSync(file).size / 1e6).toFixed(1)} MB: ${cliAudit(file)}`)
+        .map((file) => `${file.endsWith('.json') ? 'JSON' : 'YAML'} ${(statSync(file).size / 1e6).toFixed(1)} MB: read alone ${readRate(file)}; ${cliAudit(file)}`)
         .join('; ');
     } finally {
       rmSync(dir, { recursive: true, force: true });

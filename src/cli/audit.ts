@@ -79,11 +79,18 @@ export async function auditCommand(argv: string[]): Promise<number> {
 
   // Progress only for people watching a terminal: never in CI logs or piped output.
   const progress = process.stderr.isTTY && !process.env['CI'];
-  const report: AuditReport = await auditParallel(policy, { dir: bundleDir, root }, positionals, {
-    limits: { ...DEFAULT_LIMITS, maxFileBytes: maxBytes },
-    ...(workers === undefined ? {} : { workers }),
-    ...(progress ? { onFile: (file, done, total) => process.stderr.write(`\r\x1b[K[${done}/${total}] ${file}`) } : {}),
-  });
+  let report: AuditReport;
+  try {
+    report = await auditParallel(policy, { dir: bundleDir, root }, positionals, {
+      limits: { ...DEFAULT_LIMITS, maxFileBytes: maxBytes },
+      ...(workers === undefined ? {} : { workers }),
+      ...(progress ? { onFile: (file, done, total) => process.stderr.write(`\r\x1b[K[${done}/${total}] ${file}`) } : {}),
+    });
+  } catch (e) {
+    // A worker that failed: nothing can be said about the inputs, which never pass unchecked.
+    process.stderr.write(`${progress ? '\r\x1b[K' : ''}eci-policy: the audit failed: ${(e as Error).message}\n`);
+    return 2;
+  }
   if (progress) process.stderr.write('\r\x1b[K');
 
   const format = values.format as Format;

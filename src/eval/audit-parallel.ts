@@ -46,6 +46,16 @@ export interface PartResult {
   readonly report?: { readonly documents: number; readonly aligned: boolean };
 }
 
+/** Text of the files read ahead of the one whose results are collected, at most (plus that one). */
+const LOOKAHEAD_CHARS = 64 * 1024 * 1024;
+
+interface Plan {
+  readonly file: string;
+  readonly text: string;
+  readonly fileErrors: Diagnostic[];
+  readonly parts: Part[];
+}
+
 interface Part {
   readonly task: Omit<PartTask, 'id'>;
   result?: Promise<PartResult>;
@@ -87,28 +97,39 @@ export async function auditParallel(policy: WasmPolicy, bundle: { readonly dir: 
   const resources: AuditedResource[] = [];
   const pool = new Pool(workers, bundle, limits);
   try {
-    // Every file's parts are queued at once, so that the workers are never idle between files.
-    const plans = files.map((file) => {
+    // Files are read and their parts queued ahead of the one being collected, so that the workers
+    // are never idle between files, up to LOOKAHEAD_CHARS of text held at once.
+    const plans: (Plan | undefined)[] = [];
+    let held = 0;
+    const plan = (file: string): Plan => {
       const fileErrors: Diagnostic[] = [];
       const bytes = readInput(file, io, fileErrors);
       const text = bytes ? decodeManifest(bytes, file, limits) : undefined;
       if (text !== undefined && typeof text !== 'string') judgeEntries(policy, [text], resources, fileErrors);
       const parts = typeof text === 'string' ? planParts(file, text, workers) : [];
       for (const p of parts) p.result = pool.run(p.task);
-      return { file, text, fileErrors, parts };
-    });
-    for (const [n, plan] of plans.entries()) {
-      errors.push(...plan.fileErrors);
-      let results = await Promise.all(plan.parts.map((p) => p.result!));
-      if (!consistent(plan.parts, results)) {
-        // A part's documents are not surely the whole file's there: read the file as one part.
-        results = [await pool.run({ file: plan.file, text: plan.text as string })];
+      return { file, text: typeof text === 'string' ? text : '', fileErrors, parts };
+    };
+    for (let n = 0; n < files.length; n++) {
+      while (plans.length < files.length && (plans.length <= n || held < LOOKAHEAD_CHARS)) {
+        const next = plan(files[plans.length]!);
+        held += next.text.length;
+        plans.push(next);
       }
+      const { file, text, fileErrors, parts } = plans[n]!;
+      plans[n] = undefined;
+      errors.push(...fileErrors);
+      let results = await Promise.all(parts.map((p) => p.result!));
+      if (!consistent(parts, results)) {
+        // A part's documents are not surely the whole file's there: read the file as one part.
+        results = [await pool.run({ file, text })];
+      }
+      held -= text.length;
       for (const r of results) {
         resources.push(...r.resources);
         errors.push(...r.errors);
       }
-      opts.onFile?.(plan.file, n + 1, files.length);
+      opts.onFile?.(file, n + 1, files.length);
     }
   } finally {
     await pool.close();
