@@ -191,12 +191,17 @@ export function decodeManifest(bytes: Uint8Array, file: string, limits: Manifest
   }
   let body = bytes;
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
-  const bad = firstInvalidUtf8(body);
-  if (bad >= 0) {
-    const at = lineAtByte(body, bad);
-    return errorEntry(file, 'input-not-utf8', `byte 0x${body[bad]!.toString(16).padStart(2, '0')} at offset ${bad + bytes.length - body.length} is not UTF-8; manifests must be UTF-8, and nothing in this file was checked`, at);
+  try {
+    // The platform's decoder refuses what firstInvalidUtf8 refuses (WHATWG's UTF-8 is RFC 3629's), several times faster.
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    const bad = firstInvalidUtf8(body);
+    if (bad >= 0) {
+      const at = lineAtByte(body, bad);
+      return errorEntry(file, 'input-not-utf8', `byte 0x${body[bad]!.toString(16).padStart(2, '0')} at offset ${bad + bytes.length - body.length} is not UTF-8; manifests must be UTF-8, and nothing in this file was checked`, at);
+    }
+    return new TextDecoder('utf-8').decode(body);
   }
-  return new TextDecoder('utf-8').decode(body);
 }
 
 function errorEntry(file: string, code: string, message: string, at?: Position): ManifestEntry {

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
 import { exactJson } from '../../src/eval/wasm.ts';
 import { readFastDocument, UNSUPPORTED } from '../../src/manifests/fast-yaml.ts';
-import { DEFAULT_LIMITS, readManifestText, readYamlStream, yamlRegions, type ManifestEntry, type PathSegment } from '../../src/manifests/read.ts';
+import { DEFAULT_LIMITS, firstInvalidUtf8, readManifestText, readYamlStream, yamlRegions, type ManifestEntry, type PathSegment } from '../../src/manifests/read.ts';
 
 function pathsOf(value: unknown, max = 400): PathSegment[][] {
   const out: PathSegment[][] = [[]];
@@ -172,6 +172,26 @@ test('JSON read by JSON.parse equals the YAML reading, positions included; long 
     same(text, 'x.json');
     same(text, 'x.yaml');
   }
+});
+
+test('the platform UTF-8 decoder refuses exactly the bytes firstInvalidUtf8 refuses (decodeManifest relies on it)', () => {
+  const corrupted = fc.tuple(fc.string({ unit: 'grapheme' }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 })).map(([text, edits]) => {
+    const bytes = Buffer.from(text, 'utf8');
+    for (const [at, b] of edits) if (bytes.length) bytes[at % bytes.length] = b;
+    return new Uint8Array(bytes);
+  });
+  const edges = [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x9f, 0x98], [0xef, 0xbf, 0xbf], [0xf4, 0x8f, 0xbf, 0xbf], [0xc2]].map((b) => new Uint8Array(b));
+  const check = (bytes: Uint8Array) => {
+    let platform = true;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      platform = false;
+    }
+    assert.is(platform, firstInvalidUtf8(bytes) < 0, `bytes ${Buffer.from(bytes).toString('hex')}`);
+  };
+  edges.forEach(check);
+  fc.assert(fc.property(fc.oneof(corrupted, fc.uint8Array({ maxLength: 12 })), (bytes) => check(bytes)), { numRuns: 5000, seed: 20261129 });
 });
 
 test.run();
