@@ -111,6 +111,13 @@ const EDGE_CASES: Record<string, string> = {
   deepFlow: `a: ${'['.repeat(120)}${']'.repeat(120)}\n`,
   weirdPlain: 'a: -x\nb: ?y\nc: :z\nd: x,y[0]{1}\ne: - no\nf: 50%\ng: @x\nh: `x`\ni: x: y\n',
   json: '{"kind": "Pod", "metadata": {"name": "a"}}\n---\n{"kind": "Pod"}\n',
+  spacing: 'a  : 1\nb:    value   # comment\nc:   "q"   # c\nd: { x: 1 , y: [ a , b ] }\ne: {"k":1}\nf: \'a\' b\na#b: 2\n',
+  kubectlNested: 'spec:\n  containers:\n  - name: a\n    ports:\n    - containerPort: 80\n      protocol: TCP\n    - containerPort: 81\n  - name: b\n    env: []\n  volumes:\n  - name: v\n    emptyDir: {}\n',
+  wideDash: 'items:\n-   name: x\n    image: y\n-   name: z\n',
+  literalEdges: 'a: |\n  x\n  ---\n  ...\n   y\n # not a comment here\n  z\n# a comment\nb: |-\n\n  after blank\n  \nc: |\n    deep\n  shallow\nd: 1\n',
+  plainFolding: 'a: one\n  two\n\n  three\n\n\n  four\nb: x\n  # comment\nc: y\n# c\n  z\n',
+  emptyThenComment: 'a:\n    # comment\nb: 1\nc:\n# comment\n  d: 2\n',
+  longKey: `${'k'.repeat(1100)}: v\n`,
 };
 
 test('edge cases read the same as with the yaml library', () => {
