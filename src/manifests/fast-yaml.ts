@@ -84,9 +84,24 @@ class FastReader {
     return { value, at, ...(this.track ? { shadow: shadow! } : {}) };
   }
 
+  // The end of the line last asked about, and where it was asked from: one long line (flow
+  // collections of many items) is searched once, not once per item.
+  private lineFrom = -1;
+  private lineTo = -1;
+
   private lineEnd(p: number): number {
+    if (p >= this.lineFrom && p <= this.lineTo) return this.lineTo;
     const e = this.s.indexOf('\n', p);
-    return e < 0 || e > this.end ? this.end : e;
+    this.lineFrom = p;
+    this.lineTo = e < 0 || e > this.end ? this.end : e;
+    return this.lineTo;
+  }
+
+  /** The first `c` in [from, to), or -1: searches never run past the line (no quadratic time on hostile input). */
+  private find(c: number, from: number, to: number): number {
+    const s = this.s;
+    for (let q = from; q < to; q++) if (s.charCodeAt(q) === c) return q;
+    return -1;
   }
 
   private nextLine(p: number): number {
@@ -172,8 +187,8 @@ class FastReader {
       const e = this.lineEnd(p);
       q = p;
       for (;;) {
-        q = s.indexOf(':', q);
-        if (q < 0 || q >= e) throw UNSUPPORTED;
+        q = this.find(58 /* : */, q, e);
+        if (q < 0) throw UNSUPPORTED;
         const after = s.charCodeAt(q + 1);
         if (q + 1 >= this.end || after === 32 || after === 10) break;
         q++;
@@ -369,8 +384,8 @@ class FastReader {
     const quote = s[p];
     let q = p + 1;
     for (;;) {
-      q = s.indexOf(quote!, q);
-      if (q < 0 || q >= e) throw UNSUPPORTED; // multi-line or unterminated
+      q = this.find(quote!.charCodeAt(0), q, e);
+      if (q < 0) throw UNSUPPORTED; // multi-line or unterminated
       if (quote === "'" && s[q + 1] === "'") q += 2;
       else if (quote === '"' && backslashes(s, q) % 2 === 1) q++;
       else return q + 1;

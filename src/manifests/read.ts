@@ -434,14 +434,17 @@ function* objectEntries(file: string, document: number, value: object, locate: (
 /** A document the fast reader read; positions come from a second, tracking read when asked for. */
 function fastEntries(text: string, start: number, end: number, doc: { value: Record<string, unknown>; at: number }, file: string, document: number, line: number, fast: FastOptions): Generator<ManifestEntry> {
   let shadow: Shadow | undefined;
+  let lines: ((offset: number) => Position) | undefined;
   const locate = (path: readonly PathSegment[]): Position => {
-    let at = doc.at; // the root: known without tracking
-    if (path.length) {
-      shadow ??= readFastDocument(text, start, end, fast, true)!.shadow!;
-      at = shadowOn(shadow, path).at;
+    if (!path.length) {
+      // the root, for every object: known without tracking, and near the document's start
+      const lineStart = text.lastIndexOf('\n', doc.at - 1) + 1;
+      return { line: line + 1 + countLines(text, start, doc.at), column: doc.at - lineStart + 1 };
     }
-    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
-    return { line: line + 1 + countLines(text, start, at), column: at - lineStart + 1 };
+    shadow ??= readFastDocument(text, start, end, fast, true)!.shadow!;
+    lines ??= lineIndex(text.slice(start, end)); // the region starts a line: columns are the file's
+    const p = lines(shadowOn(shadow, path).at - start);
+    return { line: line + p.line, column: p.column };
   };
   return objectEntries(file, document, doc.value, locate, (code, message, at) => errorEntry(file, code, message, at));
 }
