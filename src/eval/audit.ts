@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../ir/diagnostics.ts';
-import { DEFAULT_LIMITS, parseFieldPath, readManifests, type ManifestLimits, type Position } from '../manifests/read.ts';
+import { DEFAULT_LIMITS, parseFieldPath, readManifests, type ManifestEntry, type ManifestLimits, type Position } from '../manifests/read.ts';
 import type { Violation, WasmPolicy } from './wasm.ts';
 
 export interface LocatedViolation extends Violation {
@@ -80,46 +80,55 @@ export function audit(policy: WasmPolicy, inputs: readonly string[], opts: Audit
   const { files, errors } = expandInputs(inputs);
   const resources: AuditedResource[] = [];
   for (const [n, file] of files.entries()) {
-    let bytes: Uint8Array;
-    try {
-      bytes = file === '-' ? (opts.readStdin ?? (() => readFileSync(0)))() : readFileSync(file);
-    } catch (e) {
-      errors.push({ code: 'input-unreadable', message: (e as Error).message, file });
-      continue;
-    }
-    for (const entry of readManifests(bytes, file, opts.limits ?? DEFAULT_LIMITS)) {
-      if (entry.kind === 'error') {
-        errors.push(entry.error);
-        continue;
-      }
-      const m = entry.value;
-      let violations: Violation[];
-      try {
-        violations = policy.violations(m.object);
-      } catch (e) {
-        // Fail closed: an object the policy could not evaluate is an error, never a pass.
-        errors.push({ code: 'eval-error', message: `the policy could not evaluate this object: ${(e as Error).message}`, file, line: m.position.line, column: m.position.column });
-        continue;
-      }
-      resources.push({
-        file,
-        document: m.document,
-        ...(m.item === undefined ? {} : { item: m.item }),
-        position: m.position,
-        kind: str(m.object, 'kind'),
-        namespace: str(m.object, 'metadata', 'namespace'),
-        name: str(m.object, 'metadata', 'name'),
-        violations: violations
-          .map((v) => {
-            const at = m.locate(parseFieldPath(v.path) ?? []);
-            return { ...v, line: at.line, column: at.column };
-          })
-          .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule) || a.path.localeCompare(b.path)),
-      });
-    }
+    const bytes = readInput(file, opts, errors);
+    if (bytes) judgeEntries(policy, readManifests(bytes, file, opts.limits ?? DEFAULT_LIMITS), resources, errors);
     opts.onFile?.(file, n + 1, files.length);
   }
   return { files, resources, errors };
+}
+
+/** A file's bytes ('-': stdin), or undefined with the error recorded. */
+export function readInput(file: string, opts: AuditOptions, errors: Diagnostic[]): Uint8Array | undefined {
+  try {
+    return file === '-' ? (opts.readStdin ?? (() => readFileSync(0)))() : readFileSync(file);
+  } catch (e) {
+    errors.push({ code: 'input-unreadable', message: (e as Error).message, file });
+    return undefined;
+  }
+}
+
+/** Evaluates each object read and places its violations; read errors and evaluation errors go to `errors`. */
+export function judgeEntries(policy: WasmPolicy, entries: Iterable<ManifestEntry>, resources: AuditedResource[], errors: Diagnostic[]): void {
+  for (const entry of entries) {
+    if (entry.kind === 'error') {
+      errors.push(entry.error);
+      continue;
+    }
+    const m = entry.value;
+    let violations: Violation[];
+    try {
+      violations = policy.violations(m.object);
+    } catch (e) {
+      // Fail closed: an object the policy could not evaluate is an error, never a pass.
+      errors.push({ code: 'eval-error', message: `the policy could not evaluate this object: ${(e as Error).message}`, file: m.file, line: m.position.line, column: m.position.column });
+      continue;
+    }
+    resources.push({
+      file: m.file,
+      document: m.document,
+      ...(m.item === undefined ? {} : { item: m.item }),
+      position: m.position,
+      kind: str(m.object, 'kind'),
+      namespace: str(m.object, 'metadata', 'namespace'),
+      name: str(m.object, 'metadata', 'name'),
+      violations: violations
+        .map((v) => {
+          const at = m.locate(parseFieldPath(v.path) ?? []);
+          return { ...v, line: at.line, column: at.column };
+        })
+        .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule) || a.path.localeCompare(b.path)),
+    });
+  }
 }
 
 /** 0: nothing denied; 1: a deny violation; 2: an input could not be checked. */

@@ -10,27 +10,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { makeWorkDir, parseDiag, ROOT, runCli } from './cli-helpers.ts';
+import { auditJson, makeWorkDir, parseDiag, ROOT, runCli, type AuditJsonReport } from './cli-helpers.ts';
 
 const dir = makeWorkDir('audit');
 const LABELS = 'labels: {alibabacloud.com/eci: "true"}';
-
-interface JsonReport {
-  summary: { files: number; resources: number; deny: number; warn: number; errors: number; exitCode: number };
-  resources: { file: string; document: number; item?: number; position: { line: number }; kind: string; name: string; violations: { rule: string; action: string; container?: string; path: string; value?: unknown; line: number }[] }[];
-  errors: { code: string; file: string; line?: number; message: string }[];
-}
-
-async function auditJson(args: string[], stdin?: Uint8Array, timeoutMs = 120_000) {
-  const run = await runCli(['audit', '--rule-set', 'eci', '--format', 'json', ...args], timeoutMs, stdin);
-  let report: JsonReport;
-  try {
-    report = JSON.parse(run.stdout) as JsonReport;
-  } catch {
-    throw new Error(`audit printed no JSON report (exit ${run.code}):\n${run.stdout.slice(0, 2000)}\n${run.stderr.slice(0, 2000)}`);
-  }
-  return { run, report };
-}
 
 const file = (name: string, content: string | Uint8Array) => {
   const p = join(dir, name);
@@ -184,7 +167,7 @@ spec:
 `;
   const f = file('int64.yaml', [restricted('limits', '9223372036854775807', '-9223372036854775808'), restricted('beyond', '9223372036854775808', '-9223372036854775809')].join('---\n'));
   const run = await runCli(['audit', '--rule-set', 'pss_restricted', '--format', 'json', f]);
-  const report = JSON.parse(run.stdout) as JsonReport;
+  const report = JSON.parse(run.stdout) as AuditJsonReport;
   assert.is(run.code, 1, run.stderr);
   const facts = report.resources.flatMap((r) => r.violations.map((v) => `${r.name} ${v.rule} ${v.path}`));
   assert.equal(facts.sort(), ['beyond PSS-RUN-AS-USER spec.containers[0].securityContext.runAsUser', 'beyond PSS-RUN-AS-USER spec.securityContext.runAsUser']);

@@ -61,6 +61,25 @@ function spawnCli(args: readonly string[], timeoutMs: number, stdin?: Uint8Array
   });
 }
 
+/** The JSON report of `eci-policy audit`, as the audit tests read it. */
+export interface AuditJsonReport {
+  summary: { files: number; resources: number; deny: number; warn: number; errors: number; exitCode: number };
+  resources: { file: string; document: number; item?: number; position: { line: number; column: number }; kind: string; name: string; violations: { rule: string; action: string; container?: string; path: string; value?: unknown; line: number; column: number }[] }[];
+  errors: { code: string; file: string; line?: number; message: string }[];
+}
+
+/** `eci-policy audit --rule-set <ruleSet> --format json ...args`, with its report parsed. */
+export async function auditJson(args: string[], stdin?: Uint8Array, timeoutMs = 120_000, ruleSet = 'eci'): Promise<{ run: Run; report: AuditJsonReport }> {
+  const run = await runCli(['audit', '--rule-set', ruleSet, '--format', 'json', ...args], timeoutMs, stdin);
+  let report: AuditJsonReport;
+  try {
+    report = JSON.parse(run.stdout) as AuditJsonReport;
+  } catch {
+    throw new Error(`audit printed no JSON report (exit ${run.code}):\n${run.stdout.slice(0, 2000)}\n${run.stderr.slice(0, 2000)}`);
+  }
+  return { run, report };
+}
+
 /** `text` with `from` replaced by `to`; `from` must occur exactly once. */
 export function replaceOnce(text: string, from: string, to: string): string {
   const first = text.indexOf(from);
