@@ -12,7 +12,7 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildWasmBundle } from '../src/emit/bundle.ts';
@@ -80,51 +80,55 @@ interface Timed {
 }
 type ByInput = Record<string, Timed>;
 
+/**
+ * Inputs outside, engines inside: a figure and its anchors are measured seconds apart, so a
+ * change in the machine's load during the run moves both.
+ */
 async function wasmSection() {
-  const ours: Record<string, ByInput> = {};
-  for (const rs of ruleSets) {
-    const policy = await loadBundleDir(join(GENERATED, rs, 'bundle'), rs);
-    ours[rs] = timeInputs(policy, `opa-wasm ${rs}`);
-  }
+  const policies: [string, WasmPolicy][] = [];
+  for (const rs of ruleSets) policies.push([rs, await loadBundleDir(join(GENERATED, rs, 'bundle'), rs)]);
   const built = buildWasmBundle(engine('opa'), { packageName: 'trivial', rego: TRIVIAL_REGO, params: {}, metadata: {} });
   if (!built.ok) throw new Error(`trivial policy: ${built.errors.map(String).join('\n')}`);
-  const trivial = timeInputs(await loadWasmPolicy(built.value.get('policy.wasm')!, 'trivial', {}), 'opa-wasm trivial policy');
+  policies.push(['trivial', await loadWasmPolicy(built.value.get('policy.wasm')!, 'trivial', {})]);
+  // V8 first runs WebAssembly from its baseline compiler and optimises hot functions later: half
+  // a second of the typical pod per policy first, so the first input timed is not the slowest.
+  for (const [, policy] of policies) for (const t = performance.now(); performance.now() - t < 500; ) policy.violations(typical);
+  const timed: Record<string, ByInput> = Object.fromEntries(policies.map(([name]) => [name, {}]));
   const json: ByInput = {};
-  for (const [label, pod] of inputs) json[label] = { us: timeCalls(() => JSON.parse(JSON.stringify(pod)), effort).us };
-  return { ours, trivial, json };
-}
-
-function timeInputs(policy: WasmPolicy, what: string): ByInput {
-  const out: ByInput = {};
   for (const [label, pod] of inputs) {
-    const v = policy.violations(pod);
-    const t = timeCalls(() => policy.violations(pod), effort);
-    out[label] = { us: t.us, calls: t.calls, deny: v.filter((x) => x.action === 'deny').length, warn: v.filter((x) => x.action === 'warn').length };
-    log(`${what} ${label}: ${fmt(t.us)} µs`);
+    for (const [name, policy] of policies) {
+      const v = policy.violations(pod);
+      const t = timeCalls(() => policy.violations(pod), effort);
+      timed[name]![label] = { us: t.us, calls: t.calls, deny: v.filter((x) => x.action === 'deny').length, warn: v.filter((x) => x.action === 'warn').length };
+      log(`opa-wasm ${name} ${label}: ${fmt(t.us)} µs`);
+    }
+    json[label] = { us: timeCalls(() => JSON.parse(JSON.stringify(pod)), effort).us };
   }
-  return out;
+  const { trivial, ...ours } = timed;
+  return { ours, trivial: trivial!, json };
 }
 
 async function opaSection() {
   const work = mkdtempSync(join(tmpdir(), 'eci-bench-gk-'));
   try {
-    const ours: Record<string, ByInput> = {};
-    for (const rs of ruleSets) {
-      const files = [join(GENERATED, rs, 'rego', 'policy.rego'), join(GENERATED, rs, 'bundle', 'data.json')];
-      // pss_restricted is compared with the gatekeeper set on every width; the others on the ends.
-      const labels = rs === 'pss_restricted' ? ['typical', ...WIDE_SIZES.map(wideKey)] : ['typical', wideKey(5000)];
-      ours[rs] = {};
-      for (const label of labels) {
-        const pod = label === 'typical' ? typical : wide.get(Number(label.slice(5)))!;
-        ours[rs][label] = { us: (await opaBench(files, `data.${rs}.violations`, pod, effort)).us };
-        log(`opa bench ${rs} ${label}: ${fmt(ours[rs][label]!.us)} µs`);
-      }
-    }
     const gk = gatekeeperQuery(work);
+    const trivialFile = join(work, 'trivial.rego');
+    writeFileSync(trivialFile, TRIVIAL_REGO);
+    const ours: Record<string, ByInput> = Object.fromEntries(ruleSets.map((rs) => [rs, {}]));
     const gatekeeper: ByInput = {};
+    const trivial: ByInput = {};
+    const bench = async (what: string, into: ByInput, label: string, run: () => ReturnType<typeof opaBench>) => {
+      into[label] = { us: (await run()).us };
+      log(`opa bench ${what} ${label}: ${fmt(into[label]!.us)} µs`);
+    };
     for (const [label, pod] of inputs.filter(([l]) => l !== 'violating')) {
-      gatekeeper[label] = { us: (await opaBench(gk.files, gk.query, { review: { object: pod } }, effort, { v0: true })).us };
-      log(`opa bench gatekeeper set ${label}: ${fmt(gatekeeper[label]!.us)} µs`);
+      // pss_restricted is compared with the gatekeeper set on every width; the others on the ends.
+      for (const rs of ruleSets.filter((r) => r === 'pss_restricted' || label === 'typical' || label === wideKey(5000))) {
+        const files = [join(GENERATED, rs, 'rego', 'policy.rego'), join(GENERATED, rs, 'bundle', 'data.json')];
+        await bench(rs, ours[rs]!, label, () => opaBench(files, `data.${rs}.violations`, pod, effort));
+      }
+      await bench('gatekeeper set', gatekeeper, label, () => opaBench(gk.files, gk.query, { review: { object: pod } }, effort, { v0: true }));
+      if (label === 'typical') await bench('trivial policy', trivial, label, () => opaBench([trivialFile], 'data.trivial.violations', pod, effort));
     }
     // What the set says about the typical pods (a check that it runs as meant: none, then some).
     const gkViolations: Record<string, number> = {};
@@ -135,10 +139,6 @@ async function opaSection() {
       const bindings = (JSON.parse(stdout) as { result: { bindings: Record<string, unknown[]> }[] }).result[0]!.bindings;
       gkViolations[label] = gk.vars.reduce((s, v) => s + (bindings[v]?.length ?? 0), 0);
     }
-    const trivialFile = join(work, 'trivial.rego');
-    writeFileSync(trivialFile, TRIVIAL_REGO);
-    const trivial = { typical: { us: (await opaBench([trivialFile], 'data.trivial.violations', typical, effort)).us } };
-    log(`opa bench trivial typical: ${fmt(trivial.typical.us)} µs`);
     return { ours, gatekeeper, gatekeeperViolations: gkViolations, trivial };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -153,15 +153,20 @@ async function kyvernoSection() {
     const metadata = (p.object['metadata'] ?? {}) as { labels?: Record<string, string> };
     return { ...p.object, metadata: { ...metadata, labels: { ...metadata.labels, 'alibabacloud.com/eci': 'true' } } };
   });
-  const ours: Record<string, { s: number; runs: readonly number[]; results: Readonly<Record<string, number>> }> = {};
-  for (const rs of ruleSets) {
+  type Applied = Awaited<ReturnType<typeof kyvernoApply>>;
+  const ours: Record<string, Applied> = {};
+  const peers: Record<string, Applied & { name: string; note: string }> = {};
+  // Each rule set next to its peers, so they see the same load.
+  const all = kyvernoPeers();
+  const peersOf: Record<string, (keyof typeof all)[]> = { pss_restricted: ['cel', 'subrule'], pss_baseline: ['celBaseline', 'subruleBaseline'] };
+  for (const rs of ['pss_restricted', 'pss_baseline', 'eci'].filter((r) => (ruleSets as readonly string[]).includes(r))) {
     ours[rs] = await kyvernoApply([join(GENERATED, rs, 'kyverno', 'clusterpolicy.yaml')], objects, effort);
     log(`kyverno apply ${rs}: ${fmt(ours[rs]!.s)} s`);
-  }
-  const peers: Record<string, { name: string; note: string; s: number; runs: readonly number[]; results: Readonly<Record<string, number>> }> = {};
-  for (const [key, peer] of Object.entries(kyvernoPeers())) {
-    peers[key] = { name: peer.name, note: peer.note, ...(await kyvernoApply(peer.files, objects, effort)) };
-    log(`kyverno apply ${peer.name}: ${fmt(peers[key]!.s)} s`);
+    for (const key of peersOf[rs] ?? []) {
+      const peer = all[key];
+      peers[key] = { name: peer.name, note: peer.note, ...(await kyvernoApply(peer.files, objects, effort)) };
+      log(`kyverno apply ${peer.name}: ${fmt(peers[key]!.s)} s`);
+    }
   }
   return { pods: pods.length, podIds: pods.map((p) => p.id), ours, peers };
 }
@@ -194,14 +199,16 @@ function sizesSection() {
 const SCENARIOS = ['audit-20mb', 'build', 'wasm-pods', 'wasm-5000-containers'] as const;
 
 async function scenariosSection() {
-  const out: Record<string, { ms?: number; maxRssMiB?: number; detail?: string; error?: string; pods?: number; auditMs?: number }> = {};
+  const out: Record<string, { ms?: number; maxRssMiB?: number; detail?: string; error?: string; pods?: number; auditMs?: number; podsPerSecond?: number }> = {};
   for (const name of SCENARIOS) {
     try {
       const { stdout } = await runProcess(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench', 'scenarios.ts'), name], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
       const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ms: number; maxRssMiB: number; detail: string };
       // audit-20mb's detail: "<MB> MB, <n> pods audited in <ms> ms (generation excluded)".
       const m = /([\d,]+) pods audited in ([\d,]+) ms/.exec(r.detail);
-      out[name] = { ...r, ...(m ? { pods: Number(m[1]!.replace(/,/g, '')), auditMs: Number(m[2]!.replace(/,/g, '')) } : {}) };
+      const pods = m ? Number(m[1]!.replace(/,/g, '')) : undefined;
+      const auditMs = m ? Number(m[2]!.replace(/,/g, '')) : undefined;
+      out[name] = { ...r, ...(pods && auditMs ? { pods, auditMs, podsPerSecond: pods / (auditMs / 1000) } : {}) };
       log(`scenario ${name}: ${r.ms} ms, ${r.maxRssMiB} MiB (${r.detail})`);
     } catch (e) {
       out[name] = { error: (e as Error).message.split('\n').slice(0, 3).join(' ') };
@@ -218,6 +225,8 @@ const meta = {
   commit: git(['rev-parse', 'HEAD']),
   dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
   node: process.version,
+  // The machine, and how busy it was when the run began (and, in results.json, when it ended).
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverageAtStart: loadavg().map(round) },
   opa: await engineVersion('opa'),
   kyverno: want('kyverno') ? await engineVersion('kyverno') : undefined,
   quick,
@@ -263,7 +272,7 @@ ratios['opa bench pss_restricted / gatekeeper set, typical'] = div(opa?.ours['ps
 ratios['opa bench pss_restricted / gatekeeper set, 5,000 containers'] = div(opa?.ours['pss_restricted']?.[wideKey(5000)]?.us, opa?.gatekeeper[wideKey(5000)]?.us);
 ratios['opa bench pss_restricted µs per container, max/min 10→5,000'] = opa ? perContainerVariation((l) => opa.ours['pss_restricted']?.[l]?.us) : undefined;
 ratios['opa bench gatekeeper set µs per container, max/min 10→5,000'] = opa ? perContainerVariation((l) => opa.gatekeeper[l]?.us) : undefined;
-ratios['opa bench pss_restricted typical / trivial policy'] = div(opa?.ours['pss_restricted']?.['typical']?.us, opa?.trivial.typical.us);
+ratios['opa bench pss_restricted typical / trivial policy'] = div(opa?.ours['pss_restricted']?.['typical']?.us, opa?.trivial['typical']?.us);
 ratios['kyverno apply pss_restricted / pod-security-cel'] = div(kyverno?.ours['pss_restricted']?.s, kyverno?.peers['cel']?.s);
 ratios['kyverno apply pss_restricted / podsecurity-subrule-restricted'] = div(kyverno?.ours['pss_restricted']?.s, kyverno?.peers['subrule']?.s);
 ratios['kyverno apply pss_baseline / pod-security-cel (baseline)'] = div(kyverno?.ours['pss_baseline']?.s, kyverno?.peers['celBaseline']?.s);
@@ -310,6 +319,7 @@ const wallSeconds = (performance.now() - t0) / 1000;
 const out: string[] = [];
 out.push(
   `eci-policy bench ${meta.date} commit ${meta.commit.slice(0, 12)}${meta.dirty ? ' (dirty)' : ''}, node ${meta.node}, opa ${meta.opa}${meta.kyverno ? `, kyverno ${meta.kyverno}` : ''}, ${quick ? 'quick' : 'full'} run, ${fmt(wallSeconds)} s wall`,
+  `machine: ${meta.machine.cpus} × ${meta.machine.model}, load average ${meta.machine.loadAverageAtStart.map((x) => fmt(x)).join(' ')} at start, ${loadavg().map((x) => fmt(x)).join(' ')} at end`,
   `corpus (seed ${SEED}): typical pod ${meta.corpus.typicalPodBytes} B of JSON (2 containers + 1 init container, compliant), violating variant ${meta.corpus.violatingPodBytes} B, wide pods of ${WIDE_SIZES.join(', ')} containers (5,000: ${fmt(meta.corpus.widePodBytes['5000']! / 1e6)} MB)`,
 );
 if (wasm) {
@@ -337,7 +347,7 @@ if (opa) {
     table(
       `opa bench: µs per op (T/N of Go's benchmark loop, median of ${effort.repeats} runs), query data.<rule set>.violations; gatekeeper set: ${GATEKEEPER_SET.length} templates in one query`,
       ['input', ...ruleSets, 'gatekeeper set', 'trivial policy'],
-      labels.map((label) => [label, ...ruleSets.map((rs) => opa.ours[rs]?.[label]?.us), opa.gatekeeper[label]?.us, label === 'typical' ? opa.trivial.typical.us : undefined]),
+      labels.map((label) => [label, ...ruleSets.map((rs) => opa.ours[rs]?.[label]?.us), opa.gatekeeper[label]?.us, label === 'typical' ? opa.trivial['typical']?.us : undefined]),
     ),
     `gatekeeper set violations: typical ${opa.gatekeeperViolations['typical']}, violating ${opa.gatekeeperViolations['violating']}`,
   );
@@ -375,7 +385,7 @@ if (scenarios) {
     table(
       'bench/scenarios.ts: one process each',
       ['scenario', 'ms', 'max RSS MiB', 'detail'],
-      Object.entries(scenarios).map(([name, r]): Cell[] => [name, r.ms, r.maxRssMiB, r.error ? `error: ${r.error}` : `${r.detail}${r.pods && r.auditMs ? ` = ${fmt(r.pods / (r.auditMs / 1000))} pods/s` : ''}`]),
+      Object.entries(scenarios).map(([name, r]): Cell[] => [name, r.ms, r.maxRssMiB, r.error ? `error: ${r.error}` : `${r.detail}${r.podsPerSecond ? ` = ${fmt(r.podsPerSecond)} pods/s` : ''}`]),
     ),
   );
 }
@@ -403,7 +413,7 @@ process.stdout.write(`${out.join('\n')}\n`);
 const roundAll = (v: unknown): unknown =>
   typeof v === 'number' ? round(v) : Array.isArray(v) ? v.map(roundAll) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundAll(x)])) : v;
 const results = {
-  meta: { ...meta, wallSeconds, errors },
+  meta: { ...meta, wallSeconds, loadAverageAtEnd: loadavg(), errors },
   figures: { opaWasm: wasm?.ours, opaBench: opa?.ours, kyvernoApply: kyverno?.ours, sizes: sizes?.ours, scenarios },
   anchors: {
     opaWasmTrivialPolicy: wasm?.trivial,
