@@ -18,10 +18,12 @@ export interface Effort {
   readonly batches: number;
   /** `opa bench --count` and kyverno repetitions. */
   readonly repeats: number;
+  /** Rounds over every in-process figure; each keeps its lowest median (load only adds time). */
+  readonly rounds: number;
 }
 
-export const FULL: Effort = { warmupMs: 300, batchMs: 200, batches: 7, repeats: 3 };
-export const QUICK: Effort = { warmupMs: 50, batchMs: 40, batches: 3, repeats: 1 };
+export const FULL: Effort = { warmupMs: 300, batchMs: 200, batches: 7, repeats: 3, rounds: 2 };
+export const QUICK: Effort = { warmupMs: 50, batchMs: 40, batches: 3, repeats: 1, rounds: 1 };
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -5,7 +5,7 @@ export type Cell = string | number | undefined;
 /** A number for a table cell: 3 significant digits under 1,000, thousands separated above. */
 export function fmt(x: number | undefined, unit = ''): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
-  const s = Number.isInteger(x) || Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2);
+  const s = Number.isInteger(x) || Math.abs(x) >= 999.5 ? Math.round(x).toLocaleString('en-US') : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2);
   return `${s}${unit}`;
 }
 
