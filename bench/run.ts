@@ -5,7 +5,7 @@
 // gate: it exits 0 whatever the figures (1 only when a section could not be measured; the
 // other sections are still measured and written).
 //
-//   npm run bench                         everything (about 9 minutes on 2 busy cores)
+//   npm run bench                         everything (8-10 minutes on 2 busy cores)
 //   npm run bench -- --quick              fewer iterations
 //   npm run bench -- --only wasm,sizes    some sections: wasm, opa, kyverno, sizes, scenarios
 //   npm run bench -- --out /tmp/r.json    results elsewhere (default bench/results.json)
