@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { writeFileAtomically } from '../emit/atomic.ts';
 import { COMPILER_VERSION, discoverRuleSets, loadRuleSet } from '../emit/build.ts';
-import { render, type HeaderInput } from '../emit/render.ts';
+import { render, type HeaderInput } from '../targets/render.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { lowerDocs, type RuleSetDoc } from '../targets/reference/docs.ts';
 import { parseCommand, usageError } from './usage.ts';

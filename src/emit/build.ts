@@ -15,7 +15,7 @@ import { targets } from '../targets/index.ts';
 import { writeTreeAtomically, type FileTree } from './atomic.ts';
 import { buildWasmBundle } from './bundle.ts';
 import { findEngine, installHint, PROJECT_ROOT } from './engines.ts';
-import type { HeaderInput } from './render.ts';
+import type { HeaderInput } from '../targets/render.ts';
 
 export const COMPILER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

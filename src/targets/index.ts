@@ -1,7 +1,7 @@
 // The target table. A new engine is a new folder here and in templates/, and a row below.
 
-import type { HeaderInput } from '../emit/render.ts';
-import { render } from '../emit/render.ts';
+import type { HeaderInput } from './render.ts';
+import { render } from './render.ts';
 import type { Diagnostic, Result } from '../ir/diagnostics.ts';
 import { fail, ok } from '../ir/diagnostics.ts';
 import type { ParamValues, RuleSet } from '../ir/types.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledRuleSet } from '../../src/emit/build.ts';
 import { COMPILER_VERSION } from '../../src/emit/build.ts';
-import { render } from '../../src/emit/render.ts';
+import { render } from '../../src/targets/render.ts';
 import { buildWasmBundle } from '../../src/emit/bundle.ts';
 import { findEngine } from '../../src/emit/engines.ts';
 import { loadWasmPolicy } from '../../src/eval/wasm.ts';

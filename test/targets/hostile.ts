@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { all, equals, inParamList, item, jsonObjectArray, not, param, pod, rule, ruleSet } from '../../src/dsl/index.ts';
 import { buildWasmBundle } from '../../src/emit/bundle.ts';
 import { findEngine } from '../../src/emit/engines.ts';
-import type { HeaderInput } from '../../src/emit/render.ts';
+import type { HeaderInput } from '../../src/targets/render.ts';
 import type { ParamValues, RuleSet } from '../../src/ir/types.ts';
 import { validateParamValues } from '../../src/ir/params.ts';
 import { validateRuleSet } from '../../src/ir/validate.ts';

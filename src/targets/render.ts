@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { regoString } from '../targets/rego/escape.ts';
-import { yamlString } from '../targets/kyverno/escape.ts';
-import type { RegoTemplateInput } from '../targets/rego/lower.ts';
-import type { KyvernoTemplateInput } from '../targets/kyverno/lower.ts';
-import type { KyvernoTestsInput } from '../targets/kyverno/tests.ts';
-import type { KustomizationInput } from '../targets/kyverno/kustomization.ts';
-import type { RegoTestsInput } from '../targets/rego/tests.ts';
-import type { DocsTemplateInput } from '../targets/reference/docs.ts';
-import { mdCode, mdFence, mdText } from '../targets/reference/escape.ts';
+import { regoString } from './rego/escape.ts';
+import { yamlString } from './kyverno/escape.ts';
+import type { RegoTemplateInput } from './rego/lower.ts';
+import type { KyvernoTemplateInput } from './kyverno/lower.ts';
+import type { KyvernoTestsInput } from './kyverno/tests.ts';
+import type { KustomizationInput } from './kyverno/kustomization.ts';
+import type { RegoTestsInput } from './rego/tests.ts';
+import type { DocsTemplateInput } from './reference/docs.ts';
+import { mdCode, mdFence, mdText } from './reference/escape.ts';
 
 // The header partial (templates/partials/header.hbs) takes the comment prefix of the target
 // language as `comment`, and an optional `end` closing each line (Markdown: `<!--` and `-->`).
