@@ -218,12 +218,10 @@ _spec_str := _path_string(_spec_path)
 
 _meta_str := _path_string(_meta_path)
 
-_key_seg(key) := concat("", [".", key]) if _plain_key(key)
-
-_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
-	is_string(key)
-	not _plain_key(key)
-}
+# One body, then else: a function's bodies are all evaluated, so two would test the key twice.
+_key_seg(key) := concat("", [".", key]) if {
+	_plain_key(key)
+} else := concat("", ["[", json.marshal(key), "]"])
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -242,12 +240,13 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 }
 
 # ^[A-Za-z_][A-Za-z0-9_]*$ without a regular expression (opa-wasm compiles one on every call):
-# not empty, every character a letter, digit or _, the first not a digit.
+# not empty, every character a letter, digit or _, the first not a digit (trimming leading
+# digits changes nothing; a set literal here would be built on every call).
 _plain_key(seg) if {
 	is_string(seg)
 	seg != ""
 	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
-	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	trim_left(seg, "0123456789") == seg
 }
 
 # PSS-INPUT: resources that cannot be read fail closed; unknown kinds are reported.

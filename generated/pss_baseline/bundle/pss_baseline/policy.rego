@@ -175,12 +175,9 @@ _spec_str := _path_string(_spec_path)
 
 _meta_str := _path_string(_meta_path)
 
-_key_seg(key) := concat("", [".", key]) if _plain_key(key)
-
-_key_seg(key) := concat("", ["[", json.marshal(key), "]"]) if {
-	is_string(key)
-	not _plain_key(key)
-}
+_key_seg(key) := concat("", [".", key]) if {
+	_plain_key(key)
+} else := concat("", ["[", json.marshal(key), "]"])
 
 _path_string(segs) := concat("", [s | some i, seg in segs; s := _path_segment(i, seg)])
 
@@ -202,7 +199,7 @@ _plain_key(seg) if {
 	is_string(seg)
 	seg != ""
 	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
-	not substring(seg, 0, 1) in {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	trim_left(seg, "0123456789") == seg
 }
 
 _cond_1(item) if {
