@@ -52,10 +52,7 @@ const mapField = (m: string, k: string) => `(type(${opt(m, k)}.orValue(0)) == ma
 
 /** `base + lit`, with `lit` (a celString) merged into a literal that ends `base`. */
 function concatLiteral(base: string, lit: string): string {
-  const closing = /(\\*)'$/.exec(base);
-  // A final quote after an even number of backslashes closes a literal (celString escapes `'`).
-  if (closing && closing[1]!.length % 2 === 0 && /^'[^]*'$/.test(lit) && endsWithLiteral(base)) return `${base.slice(0, -1)}${lit.slice(1)}`;
-  return `${base} + ${lit}`;
+  return endsWithLiteral(base) ? `${base.slice(0, -1)}${lit.slice(1)}` : `${base} + ${lit}`;
 }
 /** Does `e` end with a whole string literal operand (`… + 'x'`, or only `'x'`)? */
 function endsWithLiteral(e: string): boolean {
@@ -103,7 +100,8 @@ export interface CelParams {
 export class RuleContext {
   private readonly podMaps = new Map<string, string>();
   private readonly ctrMaps = new Map<string, string>();
-  private readonly effectives = new Map<string, string>();
+  /** Per effective path: the container entry's key and the pod-level fallback's variable. */
+  private readonly effectives = new Map<string, { readonly entry: string; readonly pod: string }>();
   private readonly hoisted = new Map<string, { name: string; expression: string }>();
   private readonly hoistOrder: string[] = [];
   private needsCtrs = false;
@@ -137,10 +135,10 @@ export class RuleContext {
   ctrMap(x: string, path: Path): string {
     this.needsCtrs = true;
     if (!path.length) return `${x}.c`;
+    // Each entry is walked from the container itself, so a parent is an entry only when read.
     const key = JSON.stringify(path);
     let name = this.ctrMaps.get(key);
     if (!name) {
-      this.ctrMap(x, path.slice(0, -1));
       name = `n${this.ctrMaps.size}`;
       this.ctrMaps.set(key, name);
     }
@@ -151,12 +149,12 @@ export class RuleContext {
   effective(x: string, path: Path): string {
     this.needsCtrs = true;
     const key = JSON.stringify(path);
-    let name = this.effectives.get(key);
-    if (!name) {
-      name = `e${this.effectives.size}`;
-      this.effectives.set(key, name);
+    let names = this.effectives.get(key);
+    if (!names) {
+      names = { entry: `e${this.effectives.size}`, pod: `q${this.effectives.size}` };
+      this.effectives.set(key, names);
     }
-    return `${x}.${name}`;
+    return `${x}.${names.entry}`;
   }
 
   containers(): string {
@@ -213,9 +211,7 @@ export class RuleContext {
       vars.push({ name, expression: mapField(this.podMap(path.slice(0, -1)), path.at(-1)!) });
     }
     // Pod-level effective values: the fallback of each container's.
-    for (const [key, name] of this.effectives) {
-      vars.push({ name: `q${name.slice(1)}`, expression: podEffective(JSON.parse(key) as string[]) });
-    }
+    for (const [key, { pod }] of this.effectives) vars.push({ name: pod, expression: effectiveValue('variables.pod', JSON.parse(key) as string[], 'null') });
     if (this.needsCtrs) vars.push({ name: 'ctrs', expression: this.containersExpr() });
     for (const e of this.hoistOrder) {
       const h = this.hoisted.get(e)!;
@@ -235,9 +231,7 @@ export class RuleContext {
     // Each normalised intermediate from the container itself (a map literal cannot read its
     // siblings): the walk is written once per rule.
     for (const [key, name] of this.ctrMaps) entry.push([name, walkToMap('c', JSON.parse(key) as string[]), false]);
-    for (const [key, name] of this.effectives) {
-      entry.push([name, containerEffective('c', JSON.parse(key) as string[], `variables.q${name.slice(1)}`), false]);
-    }
+    for (const [key, { entry: name, pod }] of this.effectives) entry.push([name, effectiveValue('c', JSON.parse(key) as string[], `variables.${pod}`), false]);
     // Kubernetes' CEL rejects map literals whose values differ in type: the strings are made dyn
     // like the rest (values read from the object are dyn already).
     const literal = `{${entry.map(([k, e, str]) => `'${k}': ${str ? `dyn(${e})` : e}`).join(', ')}}`;
@@ -262,8 +256,8 @@ function walkToMap(base: string, path: Path): string {
 
 /**
  * The value at `path` under `base`'s securityContext, with a wrong-typed object on the way made
- * UNKNOWN; `absent` is what a missing field gives (null for the pod, the pod's value for a
- * container). Written without comprehensions (selections and conditionals only): it is computed
+ * UNKNOWN; `absent` is what a missing field gives (null for the pod; for a container the pod's
+ * effective value, its fallback). Written without comprehensions (selections and conditionals only): it is computed
  * for every container, and CEL's cost limit counts each list a comprehension builds.
  */
 function effectiveValue(base: string, path: Path, absent: string): string {
@@ -275,16 +269,6 @@ function effectiveValue(base: string, path: Path, absent: string): string {
     return `(${unset} ? ${absent} : type(${next}) != map ? ${UNKNOWN} : ${walk(next, rest)})`;
   };
   return walk(base, ['securityContext', ...path]);
-}
-
-/** The pod's effective value at a securityContext path: null when absent, UNKNOWN when unknown. */
-function podEffective(path: Path): string {
-  return effectiveValue('variables.pod', path, 'null');
-}
-
-/** The container's: its own value when set, UNKNOWN when unknown, else the pod's (`fallback`). */
-function containerEffective(c: string, path: Path, fallback: string): string {
-  return effectiveValue(c, path, fallback);
 }
 
 // ---- conditions ---------------------------------------------------------------------------------
@@ -453,8 +437,10 @@ function topLevel(e: string): string {
   }
   return out;
 }
-const andOperand = (e: string) => (/\|\||\?/.test(topLevel(e)) ? `(${e})` : e);
-const orOperand = (e: string) => (/\?/.test(topLevel(e)) ? `(${e})` : e);
+// Conditionals are written ` ? `; `.?` and `[?` are optional selections.
+const hasConditional = (e: string) => / \? /.test(topLevel(e));
+const andOperand = (e: string) => (hasConditional(e) || topLevel(e).includes('||') ? `(${e})` : e);
+const orOperand = (e: string) => (hasConditional(e) ? `(${e})` : e);
 const notOperand = (e: string) => (/[ ]/.test(topLevel(e).trim()) ? `(${e})` : e);
 
 export function conditionExpr(c: Condition, scope: Scope): string {
@@ -472,7 +458,7 @@ export function conditionExpr(c: Condition, scope: Scope): string {
     case 'hasType':
       return bind(v(c.ref), rule, (x) => typeTest[c.type]!(x));
     case 'equals': {
-            const lit = typeof c.value === 'string' ? celString(c.value) : JSON.stringify(c.value);
+      const lit = typeof c.value === 'string' ? celString(c.value) : JSON.stringify(c.value);
       // Booleans and strings compare by value; CEL's == is false across types.
       return typeof c.value === 'number' ? bind(v(c.ref), rule, (x) => `${typeTest['number']!(x)} && ${x} == ${lit}`) : `${v(c.ref)} == ${lit}`;
     }
@@ -673,7 +659,7 @@ export function checkFacts(s: Subject, violation: Condition, at: Path, rule: Rul
  * all container checks, each container's facts tagged `@<list>[<index>]` when `perContainer`.
  */
 export function ruleFacts(checks: readonly CheckFacts[], perContainer: boolean): string {
-  const group = (xs: readonly string[]) => (xs.length === 1 ? xs[0]! : xs.map((x) => (/\?/.test(topLevel(x)) ? `(${x})` : x)).join(' + '));
+  const group = (xs: readonly string[]) => (xs.length === 1 ? xs[0]! : xs.map((x) => (hasConditional(x) ? `(${x})` : x)).join(' + '));
   const podParts = checks.filter((c) => c.scope === 'pod').map((c) => c.expr);
   const ctrParts = checks
     .filter((c) => c.scope === 'container')
