@@ -6,7 +6,7 @@
 // capabilities controls (policy v1.25+), and pods in a user namespace (hostUsers: false) from
 // runAsNonRoot and runAsUser (policy v1.35+).
 
-import { absent, all, any, container, equals, hasType, intRange, item, itemField, not, oneOf, pod, present, rule, ruleSet, someItem } from '../src/dsl/index.ts';
+import { absent, all, any, container, equals, hasType, intRange, item, itemField, not, oneOf, pod, present, rule, ruleSet, someItem, wrongType } from '../src/dsl/index.ts';
 import type { Ref } from '../src/ir/types.ts';
 import { baselineRules, inputRule, PSS_VERSION, SECCOMP_TYPES, selector } from './pss-baseline.ts';
 
@@ -21,8 +21,7 @@ const notUserNamespace = not(equals(pod.ref('hostUsers'), false));
 // the wrong type on the way (a securityContext that is a list, say) the field is set but unknown,
 // and the wrong-typed object is its owner's deny alone (the ECI catalogue's reading of malformed
 // input, applied to every rule set; README "Wrong types fail closed").
-const readable = (ref: (...path: string[]) => Ref, ...path: string[]) =>
-  all(...path.map((_, i) => any(absent(ref(...path.slice(0, i + 1))), hasType(ref(...path.slice(0, i + 1)), 'object'))));
+const readable = (ref: (...path: string[]) => Ref, ...path: string[]) => all(...path.map((_, i) => not(wrongType(ref(...path.slice(0, i + 1)), 'object'))));
 const containerReadable = (...path: string[]) => readable(container.ref, ...path);
 const podReadable = (...path: string[]) => readable(pod.ref, ...path);
 

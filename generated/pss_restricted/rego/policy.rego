@@ -565,7 +565,7 @@ violations contains v if {
 	} | {w |
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		_cond_1(item)
-		not _cond_59
+		not _cond_61
 		not _cond_35
 		w := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
 	}
@@ -672,10 +672,10 @@ violations contains v if {
 	item := _pod.securityContext.runAsUser
 	item != null
 	some v in {w |
-		not _cond_56(item)
+		not _cond_58(item)
 		w := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
 	} | {w |
-		_cond_58(item)
+		_cond_60(item)
 		not _cond_28
 		w := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
 	}
@@ -767,35 +767,35 @@ violations contains v if {
 	some v in ({w1 |
 		_cond_36
 		item := c
-		_cond_40(c)
-		_cond_45(c)
+		_cond_41(c)
+		_cond_46(c)
 		not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 		w1 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		_cond_40(c)
-		_cond_50
-		not _cond_52(c)
-		not _cond_54
+		_cond_41(c)
+		_cond_52
+		not _cond_54(c)
+		not _cond_56
 		not _cond_28
 		not "PSS-RUN-AS-NON-ROOT" in _rules_off
 		w1 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		_cond_40(c)
-		_cond_50
-		_cond_64
-		not _cond_66(c)
-		not _cond_59
+		_cond_41(c)
+		_cond_52
+		_cond_67
+		not _cond_69(c)
+		not _cond_61
 		not _cond_35
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
 	} | {w1 |
 		item := c
-		_cond_40(c)
-		_cond_71(c)
-		_cond_76(c)
-		not _cond_78(c)
+		_cond_41(c)
+		_cond_75(c)
+		_cond_80(c)
+		not _cond_82(c)
 		not _cond_35
 		not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(c, "name", "")}
@@ -877,7 +877,7 @@ violations contains v if {
 					is_array(n3)
 					some i, item in n3
 					_cond_8(item)
-					not _cond_80(item)
+					not _cond_84(item)
 					not _cond_35
 					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(c, "name", "")}
@@ -1040,12 +1040,12 @@ violations contains v if {
 			n2 != null
 			some w2 in ({w3 |
 				item := n2
-				not _cond_56(item)
+				not _cond_58(item)
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
 			} | {w3 |
 				item := n2
-				_cond_58(item)
+				_cond_60(item)
 				not _cond_28
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(c, "name", "")}
@@ -1594,66 +1594,63 @@ _cond_37(c) if {
 
 
 _cond_38(c) if {
-	not _cond_37(c)
-}
-
-
-_cond_39(c) if {
 	x := c.securityContext
 	is_object(x)
 }
 
 
-_cond_40(c) if {
-	_cond_38(c)
+_cond_39(c) if {
+	not _cond_38(c)
 }
 
+
 _cond_40(c) if {
+	_cond_37(c)
 	_cond_39(c)
 }
 
 
 _cond_41(c) if {
-	_cond_40(c)
+	not _cond_40(c)
 }
 
 
 _cond_42(c) if {
-	c.securityContext.allowPrivilegeEscalation != null
+	_cond_41(c)
 }
 
 
 _cond_43(c) if {
-	not _cond_42(c)
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
 
 _cond_44(c) if {
+	not _cond_43(c)
+}
+
+
+_cond_45(c) if {
 	c.securityContext.allowPrivilegeEscalation == true
 }
 
 
-_cond_45(c) if {
-	_cond_43(c)
-}
-
-_cond_45(c) if {
+_cond_46(c) if {
 	_cond_44(c)
 }
 
+_cond_46(c) if {
+	_cond_45(c)
+}
 
-_cond_46(item) if {
+
+_cond_47(item) if {
 	item == false
 }
 
 
-_cond_47 if {
-	_pod.securityContext != null
-}
-
-
 _cond_48 if {
-	not _cond_47
+	_pod.securityContext != null
 }
 
 
@@ -1664,40 +1661,47 @@ _cond_49 if {
 
 
 _cond_50 if {
-	_cond_48
-}
-
-_cond_50 if {
-	_cond_49
+	not _cond_49
 }
 
 
 _cond_51 if {
+	_cond_48
 	_cond_50
 }
 
 
-_cond_52(c) if {
+_cond_52 if {
+	not _cond_51
+}
+
+
+_cond_53 if {
+	_cond_52
+}
+
+
+_cond_54(c) if {
 	c.securityContext.runAsNonRoot != null
 }
 
 
-_cond_53(c) if {
-	not _cond_52(c)
+_cond_55(c) if {
+	not _cond_54(c)
 }
 
 
-_cond_54 if {
+_cond_56 if {
 	_pod.securityContext.runAsNonRoot == true
 }
 
 
-_cond_55 if {
-	not _cond_54
+_cond_57 if {
+	not _cond_56
 }
 
 
-_cond_56(item) if {
+_cond_58(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -1706,12 +1710,12 @@ _cond_56(item) if {
 }
 
 
-_cond_57(item) if {
-	not _cond_56(item)
+_cond_59(item) if {
+	not _cond_58(item)
 }
 
 
-_cond_58(item) if {
+_cond_60(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -1720,18 +1724,8 @@ _cond_58(item) if {
 }
 
 
-_cond_59 if {
-	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
-}
-
-
-_cond_60 if {
-	not _cond_59
-}
-
-
 _cond_61 if {
-	_pod.securityContext.seccompProfile != null
+	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
 
@@ -1741,115 +1735,129 @@ _cond_62 if {
 
 
 _cond_63 if {
+	_pod.securityContext.seccompProfile != null
+}
+
+
+_cond_64 if {
 	x := _pod.securityContext.seccompProfile
 	is_object(x)
 }
 
 
-_cond_64 if {
-	_cond_62
-}
-
-_cond_64 if {
-	_cond_63
-}
-
-
 _cond_65 if {
-	_cond_50
-	_cond_64
+	not _cond_64
 }
 
 
-_cond_66(c) if {
-	c.securityContext.seccompProfile != null
+_cond_66 if {
+	_cond_63
+	_cond_65
 }
 
 
-_cond_67(c) if {
-	not _cond_66(c)
+_cond_67 if {
+	not _cond_66
 }
 
 
-_cond_68(c) if {
-	c.securityContext.capabilities != null
+_cond_68 if {
+	_cond_52
+	_cond_67
 }
 
 
 _cond_69(c) if {
-	not _cond_68(c)
+	c.securityContext.seccompProfile != null
 }
 
 
 _cond_70(c) if {
+	not _cond_69(c)
+}
+
+
+_cond_71(c) if {
+	c.securityContext.capabilities != null
+}
+
+
+_cond_72(c) if {
 	x := c.securityContext.capabilities
 	is_object(x)
 }
 
 
-_cond_71(c) if {
-	_cond_69(c)
-}
-
-_cond_71(c) if {
-	_cond_70(c)
-}
-
-
-_cond_72(c) if {
-	_cond_40(c)
-	_cond_71(c)
-}
-
-
 _cond_73(c) if {
-	c.securityContext.capabilities.drop != null
+	not _cond_72(c)
 }
 
 
 _cond_74(c) if {
-	not _cond_73(c)
+	_cond_71(c)
+	_cond_73(c)
 }
 
 
 _cond_75(c) if {
+	not _cond_74(c)
+}
+
+
+_cond_76(c) if {
+	_cond_41(c)
+	_cond_75(c)
+}
+
+
+_cond_77(c) if {
+	c.securityContext.capabilities.drop != null
+}
+
+
+_cond_78(c) if {
+	not _cond_77(c)
+}
+
+
+_cond_79(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
 
-_cond_76(c) if {
-	_cond_74(c)
+_cond_80(c) if {
+	_cond_78(c)
 }
 
-_cond_76(c) if {
-	_cond_75(c)
-}
-
-
-_cond_77(item) if {
-	item == "ALL"
-}
-
-
-_cond_78(c) if {
-	list := c.securityContext.capabilities.drop
-	is_array(list)
-	some el in list
-	_cond_77(el)
-}
-
-
-_cond_79(c) if {
-	not _cond_78(c)
-}
-
-
-_cond_80(item) if {
-	item == "NET_BIND_SERVICE"
+_cond_80(c) if {
+	_cond_79(c)
 }
 
 
 _cond_81(item) if {
-	not _cond_80(item)
+	item == "ALL"
+}
+
+
+_cond_82(c) if {
+	list := c.securityContext.capabilities.drop
+	is_array(list)
+	some el in list
+	_cond_81(el)
+}
+
+
+_cond_83(c) if {
+	not _cond_82(c)
+}
+
+
+_cond_84(item) if {
+	item == "NET_BIND_SERVICE"
+}
+
+
+_cond_85(item) if {
+	not _cond_84(item)
 }

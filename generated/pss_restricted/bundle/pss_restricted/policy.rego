@@ -384,56 +384,53 @@ _cond_37(c) if {
 }
 
 _cond_38(c) if {
-	not _cond_37(c)
-}
-
-_cond_39(c) if {
 	x := c.securityContext
 	is_object(x)
 }
 
-_cond_40(c) if {
-	_cond_38(c)
+_cond_39(c) if {
+	not _cond_38(c)
 }
 
 _cond_40(c) if {
+	_cond_37(c)
 	_cond_39(c)
 }
 
 _cond_41(c) if {
-	_cond_40(c)
+	not _cond_40(c)
 }
 
 _cond_42(c) if {
-	c.securityContext.allowPrivilegeEscalation != null
+	_cond_41(c)
 }
 
 _cond_43(c) if {
-	not _cond_42(c)
+	c.securityContext.allowPrivilegeEscalation != null
 }
 
 _cond_44(c) if {
+	not _cond_43(c)
+}
+
+_cond_45(c) if {
 	c.securityContext.allowPrivilegeEscalation == true
 }
 
-_cond_45(c) if {
-	_cond_43(c)
-}
-
-_cond_45(c) if {
+_cond_46(c) if {
 	_cond_44(c)
 }
 
-_cond_46(item) if {
+_cond_46(c) if {
+	_cond_45(c)
+}
+
+_cond_47(item) if {
 	item == false
 }
 
-_cond_47 if {
-	_pod.securityContext != null
-}
-
 _cond_48 if {
-	not _cond_47
+	_pod.securityContext != null
 }
 
 _cond_49 if {
@@ -442,34 +439,39 @@ _cond_49 if {
 }
 
 _cond_50 if {
-	_cond_48
-}
-
-_cond_50 if {
-	_cond_49
+	not _cond_49
 }
 
 _cond_51 if {
+	_cond_48
 	_cond_50
 }
 
-_cond_52(c) if {
+_cond_52 if {
+	not _cond_51
+}
+
+_cond_53 if {
+	_cond_52
+}
+
+_cond_54(c) if {
 	c.securityContext.runAsNonRoot != null
 }
 
-_cond_53(c) if {
-	not _cond_52(c)
+_cond_55(c) if {
+	not _cond_54(c)
 }
 
-_cond_54 if {
+_cond_56 if {
 	_pod.securityContext.runAsNonRoot == true
 }
 
-_cond_55 if {
-	not _cond_54
+_cond_57 if {
+	not _cond_56
 }
 
-_cond_56(item) if {
+_cond_58(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -477,11 +479,11 @@ _cond_56(item) if {
 	x <= 9223372036854775807
 }
 
-_cond_57(item) if {
-	not _cond_56(item)
+_cond_59(item) if {
+	not _cond_58(item)
 }
 
-_cond_58(item) if {
+_cond_60(item) if {
 	x := item
 	is_number(x)
 	round(x) == x
@@ -489,16 +491,8 @@ _cond_58(item) if {
 	x <= 0
 }
 
-_cond_59 if {
-	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
-}
-
-_cond_60 if {
-	not _cond_59
-}
-
 _cond_61 if {
-	_pod.securityContext.seccompProfile != null
+	_pod.securityContext.seccompProfile.type in {"Localhost", "RuntimeDefault"}
 }
 
 _cond_62 if {
@@ -506,97 +500,107 @@ _cond_62 if {
 }
 
 _cond_63 if {
+	_pod.securityContext.seccompProfile != null
+}
+
+_cond_64 if {
 	x := _pod.securityContext.seccompProfile
 	is_object(x)
 }
 
-_cond_64 if {
-	_cond_62
-}
-
-_cond_64 if {
-	_cond_63
-}
-
 _cond_65 if {
-	_cond_50
-	_cond_64
+	not _cond_64
 }
 
-_cond_66(c) if {
-	c.securityContext.seccompProfile != null
+_cond_66 if {
+	_cond_63
+	_cond_65
 }
 
-_cond_67(c) if {
-	not _cond_66(c)
+_cond_67 if {
+	not _cond_66
 }
 
-_cond_68(c) if {
-	c.securityContext.capabilities != null
+_cond_68 if {
+	_cond_52
+	_cond_67
 }
 
 _cond_69(c) if {
-	not _cond_68(c)
+	c.securityContext.seccompProfile != null
 }
 
 _cond_70(c) if {
+	not _cond_69(c)
+}
+
+_cond_71(c) if {
+	c.securityContext.capabilities != null
+}
+
+_cond_72(c) if {
 	x := c.securityContext.capabilities
 	is_object(x)
 }
 
-_cond_71(c) if {
-	_cond_69(c)
-}
-
-_cond_71(c) if {
-	_cond_70(c)
-}
-
-_cond_72(c) if {
-	_cond_40(c)
-	_cond_71(c)
-}
-
 _cond_73(c) if {
-	c.securityContext.capabilities.drop != null
+	not _cond_72(c)
 }
 
 _cond_74(c) if {
-	not _cond_73(c)
+	_cond_71(c)
+	_cond_73(c)
 }
 
 _cond_75(c) if {
+	not _cond_74(c)
+}
+
+_cond_76(c) if {
+	_cond_41(c)
+	_cond_75(c)
+}
+
+_cond_77(c) if {
+	c.securityContext.capabilities.drop != null
+}
+
+_cond_78(c) if {
+	not _cond_77(c)
+}
+
+_cond_79(c) if {
 	x := c.securityContext.capabilities.drop
 	is_array(x)
 }
 
-_cond_76(c) if {
-	_cond_74(c)
+_cond_80(c) if {
+	_cond_78(c)
 }
 
-_cond_76(c) if {
-	_cond_75(c)
-}
-
-_cond_77(item) if {
-	item == "ALL"
-}
-
-_cond_78(c) if {
-	list := c.securityContext.capabilities.drop
-	is_array(list)
-	some el in list
-	_cond_77(el)
-}
-
-_cond_79(c) if {
-	not _cond_78(c)
-}
-
-_cond_80(item) if {
-	item == "NET_BIND_SERVICE"
+_cond_80(c) if {
+	_cond_79(c)
 }
 
 _cond_81(item) if {
-	not _cond_80(item)
+	item == "ALL"
+}
+
+_cond_82(c) if {
+	list := c.securityContext.capabilities.drop
+	is_array(list)
+	some el in list
+	_cond_81(el)
+}
+
+_cond_83(c) if {
+	not _cond_82(c)
+}
+
+_cond_84(item) if {
+	item == "NET_BIND_SERVICE"
+}
+
+_cond_85(item) if {
+	not _cond_84(item)
 }
