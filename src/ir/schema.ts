@@ -3,6 +3,7 @@
 
 import type { Param, RuleSet } from './types.ts';
 import { CONTAINER_LISTS, POD_CONTROLLERS } from './types.ts';
+import { REGO_KEYWORDS } from './semantics.ts';
 
 const str = { type: 'string', minLength: 1 } as const;
 const path = { type: 'array', items: str } as const;
@@ -29,7 +30,7 @@ export const ruleSetSchema = {
       type: 'string',
       pattern: '^[a-z][a-z0-9_]*$',
       maxLength: 40,
-      not: { enum: ['as', 'contains', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'not', 'null', 'package', 'some', 'true', 'with', 'input', 'data'] },
+      not: { enum: [...REGO_KEYWORDS, 'input', 'data'] },
     },
     title: str,
     version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+' },

@@ -30,6 +30,9 @@ export const QUANTITY_MAX_BYTES = 64 * 2 ** 40;
 /** Integer strings compared as numbers have at most 12 digits (value × 1024 × 5 × 1000 < 2^63). */
 export const INT_STRING_MAX_DIGITS = 12;
 
+/** Rego's keywords: not a package name, and not a key written as `.key` in a Rego reference. */
+export const REGO_KEYWORDS: readonly string[] = ['as', 'contains', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'not', 'null', 'package', 'some', 'true', 'with'];
+
 export const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const plainKey = (k: string): boolean => PLAIN_KEY.test(k);
 

@@ -11,7 +11,7 @@
 import type { Check, Condition, ContainerList, JsonType, NumberExpr, Pattern, Ref, Rule, RuleSet, Subject, Transform } from '../../ir/types.ts';
 import { assertNever } from '../../ir/types.ts';
 import { jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
-import { INT_STRING_MAX_DIGITS, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN } from '../../ir/semantics.ts';
+import { INT_STRING_MAX_DIGITS, plainKey, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN, REGO_KEYWORDS } from '../../ir/semantics.ts';
 import { regoString } from './escape.ts';
 
 export interface RegoFunction {
@@ -52,12 +52,11 @@ export interface RegoTemplateInput {
 const lit = (v: unknown): string => (typeof v === 'string' ? regoString(v) : JSON.stringify(v));
 const setLit = (values: readonly string[]): string => `{${[...new Set(values)].sort().map(regoString).join(', ')}}`;
 
-const REGO_KEYWORDS = new Set(['as', 'contains', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'not', 'null', 'package', 'some', 'true', 'with']);
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const KEYWORDS = new Set(REGO_KEYWORDS);
 
 /** A direct reference `base.a.b["c-d"]`: undefined (never an error) where a step is missing or not an object. */
 export function refPath(base: string, path: readonly string[]): string {
-  return base + path.map((k) => (PLAIN_KEY.test(k) && !REGO_KEYWORDS.has(k) ? `.${k}` : `[${regoString(k)}]`)).join('');
+  return base + path.map((k) => (plainKey(k) && !KEYWORDS.has(k) ? `.${k}` : `[${regoString(k)}]`)).join('');
 }
 
 /**
@@ -68,7 +67,7 @@ export function refPath(base: string, path: readonly string[]): string {
 export function pathSuffix(path: readonly string[]): string {
   return path
     .map((k) =>
-      PLAIN_KEY.test(k)
+      plainKey(k)
         ? `.${k}`
         : `[${JSON.stringify(k).replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`,
     )
