@@ -3,12 +3,13 @@
 // capped at 262,144 bytes (src/emit/apply-size.ts). A correctness check, not a timing: an object
 // over the cap is refused by the API server ("metadata.annotations: Too long").
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applySize, clusterObjects, TOTAL_ANNOTATION_SIZE_LIMIT } from '../../src/emit/apply-size.ts';
-import { compileOrThrow, discoverRuleSets } from '../../src/emit/build.ts';
+import { discoverRuleSets } from '../../src/emit/build.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
+import { compiled } from '../harness/compiled.ts';
 
 test('the size of an object includes its own annotations and the last-applied copy of itself', () => {
   const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', annotations: { a: 'bc' } }, data: { k: 'v'.repeat(100) } };
@@ -30,8 +31,9 @@ test('only objects applied to a cluster are measured (not kustomize or Kyverno C
   assert.equal(clusterObjects(text).map((o) => o['kind']), ['ClusterPolicy']);
 });
 
+// Every rule set in spec/ (compiled once for the whole suite by the harness).
 for (const source of discoverRuleSets(join(PROJECT_ROOT, 'spec'))) {
-  const c = await compileOrThrow(source, { cwd: PROJECT_ROOT });
+  const c = await compiled(basename(source.specFile, '.ts').replace(/-/g, '_'));
   const objects = [...c.files]
     // Engine test suites (kyverno/tests/) are read by CLIs, never applied to a cluster.
     .filter(([rel, content]) => /\.ya?ml$/.test(rel) && !rel.split('/').includes('tests') && typeof content === 'string')
