@@ -16,14 +16,14 @@ import { audit, expandInputs, judgeEntries, readInput, type AuditedResource, typ
 import type { WasmPolicy } from './wasm.ts';
 
 /**
- * Inputs of fewer bytes (all files together) are audited on this thread by default. A worker is
- * ready 0.45 s after it is started (tsx's loader when run from source, the bundle's
- * compilation; measured here on a loaded 2-core machine), while this thread reads and judges
- * 1 MiB (~850 pods at ~0.8 ms each with today's bundle) in about 0.75 s of CPU: two workers
- * save half of that, so they pay for their start from about 1.5 MiB. A bundle that judges a pod
- * in 0.1 ms would move that point to about 8 MiB.
+ * Inputs of fewer bytes (all files together) are audited on this thread by default. A worker
+ * is ready about 0.45 s after it is started (tsx's loader when run from source, the bundle's
+ * compilation), and this thread now reads and judges the bench's pods at about 0.08 ms each
+ * (`eci-policy audit --rule-set eci --format json`, bench pods, quiet 2-core machine:
+ * `--workers 0` vs 2 workers: 2 MB 1.05 vs 1.33 s, 8 MB 1.5 vs 1.6 s, 20 MB 2.0 vs 2.0-2.2 s,
+ * 50 MB 3.5 vs 3.0 s). Two workers pay for their start from about 24 MiB.
  */
-export const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
+export const PARALLEL_MIN_BYTES = 24 * 1024 * 1024;
 
 export interface ParallelAuditOptions extends AuditOptions {
   /** Worker threads: 0 audits on this thread; default one per core when the inputs reach PARALLEL_MIN_BYTES. */
