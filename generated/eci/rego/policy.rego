@@ -330,29 +330,29 @@ violations contains v if {
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	some v in {w |
+	some s in [[w |
 		not "ECI-POD-001" in _rules_off
 		not _cond_3(item)
 		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
-	} | {w |
+	], [w |
 		not "ECI-POD-001" in _rules_off
 		_cond_3(item)
 		not _cond_5(item)
 		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
-	} | {w |
+	], [w |
 		not "ECI-POD-001" in _rules_off
 		_cond_3(item)
 		item.value != null
 		not _cond_8(item)
 		not _cond_11(item)
 		w := {"rule": "ECI-POD-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "sysctl value must be a string"}
-	} | {w |
+	], [w |
 		not "ECI-POD-001" in _rules_off
 		_cond_3(item)
 		_cond_5(item)
 		not _cond_16(item)
 		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name is not a valid Kubernetes sysctl name (lower-case segments separated by . or /, at most 253 characters)"}
-	} | {w |
+	], [w |
 		not "ECI-POD-001" in _rules_off
 		_cond_3(item)
 		_cond_5(item)
@@ -360,13 +360,13 @@ violations contains v if {
 		_cond_15(item)
 		not _cond_21(item)
 		w := {"rule": "ECI-POD-001", "action": _rule_action("ECI-POD-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not supported by ECI (allowed: kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.* except net.ipv4.tcp_syncookies, vm.min_free_kbytes)"}
-	} | {w |
+	], [w |
 		not "ECI-POD-002" in _rules_off
 		_cond_3(item)
 		_cond_10(item)
 		not _cond_23(item)
 		w := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes must be a string holding a non-negative integer"}
-	} | {w |
+	], [w |
 		not "ECI-POD-002" in _rules_off
 		_cond_3(item)
 		_cond_10(item)
@@ -374,7 +374,7 @@ violations contains v if {
 		is_number(_num_4)
 		not _cond_34(item)
 		w := {"rule": "ECI-POD-002", "action": _rule_action("ECI-POD-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes exceeds 20% of the pod memory"}
-	} | {w |
+	], [w |
 		not "ECI-POD-002" in _rules_off
 		_cond_3(item)
 		_cond_10(item)
@@ -383,7 +383,8 @@ violations contains v if {
 		not _cond_38
 		not _cond_42
 		w := {"rule": "ECI-POD-002", "action": "warn", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].value"]), "value": _get(item, ["value"]), "message": "vm.min_free_kbytes cannot be verified: no eci-use-specs <cpu>-<mem>Gi and no container memory limit or request"}
-	}
+	]]
+	some v in s
 }
 
 # ECI-POD-003 annotation-malformed
@@ -459,14 +460,15 @@ violations contains v if {
 	not "ECI-CTR-005" in _rules_off
 	item := _pod.securityContext.runAsUser
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_68(item)
 		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
-	} | {w |
+	], [w |
 		_cond_68(item)
 		not _cond_70(item)
 		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647"}
-	}
+	]]
+	some v in s
 }
 
 # ECI-CTR-005 run-as-group-type-pod
@@ -477,14 +479,15 @@ violations contains v if {
 	not "ECI-CTR-005" in _rules_off
 	item := _pod.securityContext.runAsGroup
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_68(item)
 		w := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer"}
-	} | {w |
+	], [w |
 		_cond_68(item)
 		not _cond_70(item)
 		w := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647"}
-	}
+	]]
+	some v in s
 }
 
 # ECI-POD-002 limit-quantity
@@ -517,36 +520,36 @@ violations contains v if {
 	cs := _lists[ln]
 	some ci, c in cs
 	is_object(c)
-	some v in ({w1 |
+	some s1 in [[w1 |
 		item := _eff_3(c)
 		_cond_65(item)
 		_eff_8(c) == true
 		not "ECI-CTR-003" in _rules_off
 		w1 := {"rule": "ECI-CTR-003", "action": _rule_action("ECI-CTR-003"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_7(c, ln, ci), "value": item, "message": "container's runAsUser breaks non-root policy: runAsNonRoot is true and runAsUser is 0", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		item := _eff_8(c)
 		item == true
 		_eff_6(c)
 		not "ECI-CTR-004" in _rules_off
 		w1 := {"rule": "ECI-CTR-004", "action": _rule_action("ECI-CTR-004"), "kind": _kind, "namespace": _namespace, "name": _name, "path": _eff_12(c, ln, ci), "value": item, "message": "runAsNonRoot is true but runAsUser is not set: the image decides whether the container can start", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		n1 := c.resources
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			n2 := n1.limits.memory
 			n2 != null
-			some w2 in {w3 |
+			some w2 in [w3 |
 				ln == "containers"
 				_cond_28
 				item := n2
 				not _cond_29(item)
 				not "ECI-POD-002" in _rules_off
 				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.limits.memory"]), "value": item, "message": "memory limit is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
-			}
-		} | {w2 |
+			]
+		], [w2 |
 			n2 := n1.requests.memory
 			n2 != null
-			some w2 in {w3 |
+			some w2 in [w3 |
 				ln == "containers"
 				_cond_28
 				item := n2
@@ -554,17 +557,18 @@ violations contains v if {
 				not _cond_29(item)
 				not "ECI-POD-002" in _rules_off
 				w3 := {"rule": "ECI-POD-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].resources.requests.memory"]), "value": item, "message": "memory request is not a quantity this policy can compare (decimal with up to 3 fraction digits and Ki|Mi|Gi|Ti|k|M|G|T)"}
-			}
-		})
-	} | {w1 |
+			]
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.securityContext
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_3(item)
 			not "ECI-CTR-008" in _rules_off
 			w2 := {"rule": "ECI-CTR-008", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			is_object(n1)
 			some key, item in n1
 			not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
@@ -572,43 +576,43 @@ violations contains v if {
 			item != null
 			not "ECI-CTR-008" in _rules_off
 			w2 := {"rule": "ECI-CTR-008", "action": _rule_action("ECI-CTR-008"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext", _key_seg(key)]), "value": item, "message": "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.capabilities
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_3(item)
 				not "ECI-CTR-001" in _rules_off
 				w3 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.add
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_1(item)
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					not _cond_50(item)
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_50(item)
 					_cond_52(item)
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability names are written without the CAP_ prefix (e.g. NET_ADMIN, not CAP_NET_ADMIN)", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_50(item)
 					_cond_53(item)
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "ALL grants every capability; ECI allows only the listed ones", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_50(item)
@@ -616,7 +620,7 @@ violations contains v if {
 					not _cond_55
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "SYS_RAWIO needs an approved ticket (sysRawioApproved)", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_50(item)
@@ -624,93 +628,102 @@ violations contains v if {
 					not _cond_52(item)
 					not "ECI-CTR-001" in _rules_off
 					w4 := {"rule": "ECI-CTR-001", "action": _rule_action("ECI-CTR-001"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability is not allowed on ECI (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FSETID, FOWNER, KILL, MKNOD, NET_ADMIN, NET_BIND_SERVICE, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, SYS_CHROOT, SYS_PTRACE; SYS_RAWIO with a ticket)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.privileged
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_60(item)
 				not "ECI-CTR-002" in _rules_off
 				w3 := {"rule": "ECI-CTR-002", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				item == true
 				not _cond_63
 				not "ECI-CTR-002" in _rules_off
 				w3 := {"rule": "ECI-CTR-002", "action": _rule_action("ECI-CTR-002"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers need an approved ticket (privilegedApproved)", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.runAsNonRoot
 			n2 != null
-			some w2 in {w3 |
+			some w2 in [w3 |
 				item := n2
 				not _cond_60(item)
 				not "ECI-CTR-003" in _rules_off
 				w3 := {"rule": "ECI-CTR-003", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			}
-		} | {w2 |
+			]
+		], [w2 |
 			n2 := n1.runAsUser
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_68(item)
 				not "ECI-CTR-005" in _rules_off
 				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_68(item)
 				not _cond_70(item)
 				not "ECI-CTR-005" in _rules_off
 				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.runAsGroup
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_68(item)
 				not "ECI-CTR-005" in _rules_off
 				w3 := {"rule": "ECI-CTR-005", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be an integer", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_68(item)
 				not _cond_70(item)
 				not "ECI-CTR-005" in _rules_off
 				w3 := {"rule": "ECI-CTR-005", "action": _rule_action("ECI-CTR-005"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsGroup"]), "value": item, "message": "runAsGroup must be between 0 and 2147483647", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.procMount
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_50(item)
 				not "ECI-CTR-006" in _rules_off
 				w3 := {"rule": "ECI-CTR-006", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_50(item)
 				not _cond_72(item)
 				not "ECI-CTR-006" in _rules_off
 				w3 := {"rule": "ECI-CTR-006", "action": _rule_action("ECI-CTR-006"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "ECI supports only procMount Default", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.readOnlyRootFilesystem
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_60(item)
 				not "ECI-CTR-007" in _rules_off
 				w3 := {"rule": "ECI-CTR-007", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				item == false
 				not "ECI-CTR-007" in _rules_off
 				w3 := {"rule": "ECI-CTR-007", "action": _rule_action("ECI-CTR-007"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.readOnlyRootFilesystem"]), "value": item, "message": "readOnlyRootFilesystem: false is not honoured: the root filesystem on ECI is always read-only", "list": ln, "container": object.get(c, "name", "")}
-			})
-		})
-	})
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	]]
+	some v in s1
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).

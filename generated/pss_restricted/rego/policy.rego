@@ -342,13 +342,14 @@ violations contains v if {
 	not "PSS-HOST-PROCESS" in _rules_off
 	item := _pod.securityContext.windowsOptions.hostProcess
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_3(item)
 		w := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean"}
-	} | {w |
+	], [w |
 		item == true
 		w := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess pods are not allowed (windowsOptions.hostProcess)"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-HOST-NAMESPACES host-network-type
@@ -359,13 +360,14 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostNetwork
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_3(item)
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "hostNetwork must be a boolean"}
-	} | {w |
+	], [w |
 		item == true
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostNetwork"]), "value": item, "message": "sharing the host namespaces is not allowed (hostNetwork)"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-HOST-NAMESPACES host-pid-type
@@ -376,13 +378,14 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostPID
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_3(item)
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "hostPID must be a boolean"}
-	} | {w |
+	], [w |
 		item == true
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostPID"]), "value": item, "message": "sharing the host namespaces is not allowed (hostPID)"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-HOST-NAMESPACES host-ipc-type
@@ -393,13 +396,14 @@ violations contains v if {
 	not "PSS-HOST-NAMESPACES" in _rules_off
 	item := _pod.hostIPC
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_3(item)
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "hostIPC must be a boolean"}
-	} | {w |
+	], [w |
 		item == true
 		w := {"rule": "PSS-HOST-NAMESPACES", "action": _rule_action("PSS-HOST-NAMESPACES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".hostIPC"]), "value": item, "message": "sharing the host namespaces is not allowed (hostIPC)"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-HOST-PATH-VOLUMES volumes-type
@@ -422,14 +426,15 @@ violations contains v if {
 	list := _pod.volumes
 	is_array(list)
 	some i, item in list
-	some v in {w |
+	some s in [[w |
 		not _cond_1(item)
 		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "]"]), "value": item, "message": "each volume must be an object"}
-	} | {w |
+	], [w |
 		_cond_1(item)
 		item.hostPath != null
 		w := {"rule": "PSS-HOST-PATH-VOLUMES", "action": _rule_action("PSS-HOST-PATH-VOLUMES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".volumes[", format_int(i, 10), "].hostPath"]), "value": _get(item, ["hostPath"]), "message": "hostPath volumes are not allowed"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-APPARMOR annotation-type
@@ -441,14 +446,15 @@ violations contains v if {
 	some key, item in _annotations
 	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_8(item)
 		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "an AppArmor annotation value must be a string"}
-	} | {w |
+	], [w |
 		_cond_8(item)
 		not _cond_20(item)
 		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_meta_str, ".annotations", _key_seg(key)]), "value": item, "message": "AppArmor profile annotation must be runtime/default or localhost/<profile>"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-APPARMOR pod-profile-type
@@ -459,14 +465,15 @@ violations contains v if {
 	not "PSS-APPARMOR" in _rules_off
 	item := _pod.securityContext.appArmorProfile
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_1(item)
 		w := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object"}
-	} | {w |
+	], [w |
 		_cond_1(item)
 		not _cond_22(item)
 		w := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-SELINUX pod-options-type
@@ -488,14 +495,15 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.type
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_8(item)
 		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string"}
-	} | {w |
+	], [w |
 		_cond_8(item)
 		not _cond_24(item)
 		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-SELINUX pod-user-type
@@ -506,14 +514,15 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.user
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_8(item)
 		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string"}
-	} | {w |
+	], [w |
 		_cond_8(item)
 		not _cond_18(item)
 		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-SELINUX pod-role-type
@@ -524,14 +533,15 @@ violations contains v if {
 	not "PSS-SELINUX" in _rules_off
 	item := _pod.securityContext.seLinuxOptions.role
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_8(item)
 		w := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string"}
-	} | {w |
+	], [w |
 		_cond_8(item)
 		not _cond_18(item)
 		w := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-PROC-MOUNT host-users-type
@@ -553,22 +563,23 @@ violations contains v if {
 	is_object(_pod)
 	item := _pod.securityContext.seccompProfile
 	item != null
-	some v in {w |
+	some s in [[w |
 		not "PSS-SECCOMP-BASELINE" in _rules_off
 		not _cond_1(item)
 		w := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object"}
-	} | {w |
+	], [w |
 		not "PSS-SECCOMP-BASELINE" in _rules_off
 		_cond_1(item)
 		not _cond_22(item)
 		w := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
-	} | {w |
+	], [w |
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		_cond_1(item)
 		not _cond_61
 		not _cond_35
 		w := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-SYSCTLS sysctls-type
@@ -592,19 +603,20 @@ violations contains v if {
 	list := _pod.securityContext.sysctls
 	is_array(list)
 	some i, item in list
-	some v in {w |
+	some s in [[w |
 		not _cond_1(item)
 		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "]"]), "value": item, "message": "each sysctl must be an object with name and value"}
-	} | {w |
+	], [w |
 		_cond_1(item)
 		not _cond_30(item)
 		w := {"rule": "PSS-SYSCTLS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl name must be a string"}
-	} | {w |
+	], [w |
 		_cond_1(item)
 		_cond_30(item)
 		not _cond_32(item)
 		w := {"rule": "PSS-SYSCTLS", "action": _rule_action("PSS-SYSCTLS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.sysctls[", format_int(i, 10), "].name"]), "value": _get(item, ["name"]), "message": "sysctl is not in the safe set of the Pod Security Standards"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-VOLUME-TYPES volume-type
@@ -653,14 +665,15 @@ violations contains v if {
 	not "PSS-RUN-AS-NON-ROOT" in _rules_off
 	item := _pod.securityContext.runAsNonRoot
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_3(item)
 		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean"}
-	} | {w |
+	], [w |
 		item == false
 		not _cond_28
 		w := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-RUN-AS-USER pod-run-as-user-type
@@ -671,14 +684,15 @@ violations contains v if {
 	not "PSS-RUN-AS-USER" in _rules_off
 	item := _pod.securityContext.runAsUser
 	item != null
-	some v in {w |
+	some s in [[w |
 		not _cond_58(item)
 		w := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer"}
-	} | {w |
+	], [w |
 		_cond_60(item)
 		not _cond_28
 		w := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0"}
-	}
+	]]
+	some v in s
 }
 
 # PSS-HOST-PROCESS security-context-type
@@ -764,14 +778,14 @@ violations contains v if {
 	cs := _lists[ln]
 	some ci, c in cs
 	is_object(c)
-	some v in ({w1 |
+	some s1 in [[w1 |
 		_cond_36
 		item := c
 		_cond_41(c)
 		_cond_46(c)
 		not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 		w1 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": _rule_action("PSS-PRIVILEGE-ESCALATION"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": _get(item, ["securityContext", "allowPrivilegeEscalation"]), "message": "allowPrivilegeEscalation must be set to false", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		item := c
 		_cond_41(c)
 		_cond_52
@@ -780,7 +794,7 @@ violations contains v if {
 		not _cond_28
 		not "PSS-RUN-AS-NON-ROOT" in _rules_off
 		w1 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": _get(item, ["securityContext", "runAsNonRoot"]), "message": "runAsNonRoot must be true in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		item := c
 		_cond_41(c)
 		_cond_52
@@ -790,7 +804,7 @@ violations contains v if {
 		not _cond_35
 		not "PSS-SECCOMP-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": _get(item, ["securityContext", "seccompProfile"]), "message": "seccompProfile must be set to RuntimeDefault or Localhost in the pod or the container securityContext", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		item := c
 		_cond_41(c)
 		_cond_75(c)
@@ -799,81 +813,84 @@ violations contains v if {
 		not _cond_35
 		not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 		w1 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": _get(item, ["securityContext", "capabilities", "drop"]), "message": "capabilities.drop must include ALL", "list": ln, "container": object.get(c, "name", "")}
-	} | {w1 |
+	], [w1 |
 		n1 := c.securityContext
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_1(item)
 			not "PSS-HOST-PROCESS" in _rules_off
 			w2 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext"]), "value": item, "message": "container securityContext must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.windowsOptions
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROCESS" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions"]), "value": item, "message": "windowsOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.hostProcess
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_3(item)
 					not "PSS-HOST-PROCESS" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROCESS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "hostProcess must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					item == true
 					not "PSS-HOST-PROCESS" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROCESS", "action": _rule_action("PSS-HOST-PROCESS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.windowsOptions.hostProcess"]), "value": item, "message": "HostProcess containers are not allowed (windowsOptions.hostProcess)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.privileged
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_3(item)
 				not "PSS-PRIVILEGED" in _rules_off
 				w3 := {"rule": "PSS-PRIVILEGED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				item == true
 				not "PSS-PRIVILEGED" in _rules_off
 				w3 := {"rule": "PSS-PRIVILEGED", "action": _rule_action("PSS-PRIVILEGED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.privileged"]), "value": item, "message": "privileged containers are not allowed", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.capabilities
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-CAPABILITIES-BASELINE" in _rules_off
 				w3 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities"]), "value": item, "message": "capabilities must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.add
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_6(item)
 					not "PSS-CAPABILITIES-BASELINE" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add"]), "value": item, "message": "capabilities.add must be a list", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					not _cond_8(item)
 					not "PSS-CAPABILITIES-BASELINE" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_8(item)
 					not _cond_10(item)
 					not "PSS-CAPABILITIES-BASELINE" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-BASELINE", "action": _rule_action("PSS-CAPABILITIES-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "capability may not be added at the baseline level (allowed: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					_cond_8(item)
@@ -881,191 +898,204 @@ violations contains v if {
 					not _cond_35
 					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": _rule_action("PSS-CAPABILITIES-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.add[", format_int(i, 10), "]"]), "value": item, "message": "only NET_BIND_SERVICE may be added at the restricted level", "list": ln, "container": object.get(c, "name", "")}
-				})
-			} | {w3 |
+				]]
+				some w3 in s4
+			], [w3 |
 				n3 := n2.drop
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_6(item)
 					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop"]), "value": item, "message": "capabilities.drop must be a list", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					is_array(n3)
 					some i, item in n3
 					not _cond_8(item)
 					not "PSS-CAPABILITIES-RESTRICTED" in _rules_off
 					w4 := {"rule": "PSS-CAPABILITIES-RESTRICTED", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.capabilities.drop[", format_int(i, 10), "]"]), "value": item, "message": "each capability must be a string", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.appArmorProfile
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-APPARMOR" in _rules_off
 				w3 := {"rule": "PSS-APPARMOR", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile"]), "value": item, "message": "appArmorProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_1(item)
 				not _cond_22(item)
 				not "PSS-APPARMOR" in _rules_off
 				w3 := {"rule": "PSS-APPARMOR", "action": _rule_action("PSS-APPARMOR"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.appArmorProfile.type"]), "value": _get(item, ["type"]), "message": "appArmorProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.seLinuxOptions
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-SELINUX" in _rules_off
 				w3 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions"]), "value": item, "message": "seLinuxOptions must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.type
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_24(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.type"]), "value": item, "message": "seLinuxOptions.type must be empty or one of container_t, container_init_t, container_kvm_t, container_engine_t", "list": ln, "container": object.get(c, "name", "")}
-				})
-			} | {w3 |
+				]]
+				some w3 in s4
+			], [w3 |
 				n3 := n2.user
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.user"]), "value": item, "message": "seLinuxOptions.user may not be set", "list": ln, "container": object.get(c, "name", "")}
-				})
-			} | {w3 |
+				]]
+				some w3 in s4
+			], [w3 |
 				n3 := n2.role
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-SELINUX" in _rules_off
 					w4 := {"rule": "PSS-SELINUX", "action": _rule_action("PSS-SELINUX"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seLinuxOptions.role"]), "value": item, "message": "seLinuxOptions.role may not be set", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.procMount
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_8(item)
 				not "PSS-PROC-MOUNT" in _rules_off
 				w3 := {"rule": "PSS-PROC-MOUNT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be a string", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_8(item)
 				not _cond_26(item)
 				not _cond_28
 				not "PSS-PROC-MOUNT" in _rules_off
 				w3 := {"rule": "PSS-PROC-MOUNT", "action": _rule_action("PSS-PROC-MOUNT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default (unless the pod sets hostUsers: false)", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_8(item)
 				not _cond_26(item)
 				not "PSS-PROC-MOUNT-RESTRICTED" in _rules_off
 				w3 := {"rule": "PSS-PROC-MOUNT-RESTRICTED", "action": _rule_action("PSS-PROC-MOUNT-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.procMount"]), "value": item, "message": "procMount must be unset or Default at the restricted level", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.seccompProfile
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-SECCOMP-BASELINE" in _rules_off
 				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile"]), "value": item, "message": "seccompProfile must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_1(item)
 				not _cond_22(item)
 				not "PSS-SECCOMP-BASELINE" in _rules_off
 				w3 := {"rule": "PSS-SECCOMP-BASELINE", "action": _rule_action("PSS-SECCOMP-BASELINE"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_1(item)
 				not _cond_22(item)
 				not _cond_35
 				not "PSS-SECCOMP-RESTRICTED" in _rules_off
 				w3 := {"rule": "PSS-SECCOMP-RESTRICTED", "action": _rule_action("PSS-SECCOMP-RESTRICTED"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.seccompProfile.type"]), "value": _get(item, ["type"]), "message": "seccompProfile.type must be RuntimeDefault or Localhost", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.allowPrivilegeEscalation
 			n2 != null
-			some w2 in {w3 |
+			some w2 in [w3 |
 				item := n2
 				not _cond_3(item)
 				not "PSS-PRIVILEGE-ESCALATION" in _rules_off
 				w3 := {"rule": "PSS-PRIVILEGE-ESCALATION", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.allowPrivilegeEscalation"]), "value": item, "message": "allowPrivilegeEscalation must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			}
-		} | {w2 |
+			]
+		], [w2 |
 			n2 := n1.runAsNonRoot
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_3(item)
 				not "PSS-RUN-AS-NON-ROOT" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must be a boolean", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				item == false
 				not _cond_28
 				not "PSS-RUN-AS-NON-ROOT" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-NON-ROOT", "action": _rule_action("PSS-RUN-AS-NON-ROOT"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsNonRoot"]), "value": item, "message": "runAsNonRoot must not be false", "list": ln, "container": object.get(c, "name", "")}
-			})
-		} | {w2 |
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.runAsUser
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_58(item)
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must be an integer", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				item := n2
 				_cond_60(item)
 				not _cond_28
 				not "PSS-RUN-AS-USER" in _rules_off
 				w3 := {"rule": "PSS-RUN-AS-USER", "action": _rule_action("PSS-RUN-AS-USER"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext.runAsUser"]), "value": item, "message": "runAsUser must not be 0", "list": ln, "container": object.get(c, "name", "")}
-			})
-		})
-	} | {w1 |
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.ports
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_6(item)
 			not "PSS-HOST-PORTS" in _rules_off
 			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports"]), "value": item, "message": "ports must be a list", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			is_array(n1)
 			some i, item in n1
 			not _cond_1(item)
 			not "PSS-HOST-PORTS" in _rules_off
 			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "]"]), "value": item, "message": "each port must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			is_array(n1)
 			some i, item in n1
 			_cond_1(item)
@@ -1073,7 +1103,7 @@ violations contains v if {
 			not _cond_14(item)
 			not "PSS-HOST-PORTS" in _rules_off
 			w2 := {"rule": "PSS-HOST-PORTS", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "hostPort must be an integer", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			is_array(n1)
 			some i, item in n1
 			_cond_1(item)
@@ -1081,302 +1111,330 @@ violations contains v if {
 			not _cond_16(item)
 			not "PSS-HOST-PORTS" in _rules_off
 			w2 := {"rule": "PSS-HOST-PORTS", "action": _rule_action("PSS-HOST-PORTS"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].ports[", format_int(i, 10), "].hostPort"]), "value": _get(item, ["hostPort"]), "message": "host ports are not allowed (hostPort must be unset or 0)", "list": ln, "container": object.get(c, "name", "")}
-		})
-	} | {w1 |
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.livenessProbe
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_1(item)
 			not "PSS-HOST-PROBES" in _rules_off
 			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe"]), "value": item, "message": "livenessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.httpGet
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet"]), "value": item, "message": "livenessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.httpGet.host"]), "value": item, "message": "livenessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.tcpSocket
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket"]), "value": item, "message": "livenessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].livenessProbe.tcpSocket.host"]), "value": item, "message": "livenessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		})
-	} | {w1 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.readinessProbe
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_1(item)
 			not "PSS-HOST-PROBES" in _rules_off
 			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe"]), "value": item, "message": "readinessProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.httpGet
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet"]), "value": item, "message": "readinessProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.httpGet.host"]), "value": item, "message": "readinessProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.tcpSocket
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket"]), "value": item, "message": "readinessProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].readinessProbe.tcpSocket.host"]), "value": item, "message": "readinessProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		})
-	} | {w1 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.startupProbe
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_1(item)
 			not "PSS-HOST-PROBES" in _rules_off
 			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe"]), "value": item, "message": "startupProbe must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.httpGet
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet"]), "value": item, "message": "startupProbe.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.httpGet.host"]), "value": item, "message": "startupProbe.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		} | {w2 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.tcpSocket
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket"]), "value": item, "message": "startupProbe.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.host
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_8(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					item := n3
 					_cond_8(item)
 					not _cond_18(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].startupProbe.tcpSocket.host"]), "value": item, "message": "startupProbe.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-				})
-			})
-		})
-	} | {w1 |
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	], [w1 |
 		n1 := c.lifecycle
 		n1 != null
-		some w1 in ({w2 |
+		some s2 in [[w2 |
 			item := n1
 			not _cond_1(item)
 			not "PSS-HOST-PROBES" in _rules_off
 			w2 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle"]), "value": item, "message": "lifecycle must be an object", "list": ln, "container": object.get(c, "name", "")}
-		} | {w2 |
+		], [w2 |
 			n2 := n1.postStart
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart"]), "value": item, "message": "lifecycle.postStart must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.httpGet
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_1(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet"]), "value": item, "message": "lifecycle.postStart.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					n4 := n3.host
 					n4 != null
-					some w4 in ({w5 |
+					some s5 in [[w5 |
 						item := n4
 						not _cond_8(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-					} | {w5 |
+					], [w5 |
 						item := n4
 						_cond_8(item)
 						not _cond_18(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.httpGet.host"]), "value": item, "message": "lifecycle.postStart.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-					})
-				})
-			} | {w3 |
+					]]
+					some w4 in s5
+				]]
+				some w3 in s4
+			], [w3 |
 				n3 := n2.tcpSocket
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_1(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket"]), "value": item, "message": "lifecycle.postStart.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					n4 := n3.host
 					n4 != null
-					some w4 in ({w5 |
+					some s5 in [[w5 |
 						item := n4
 						not _cond_8(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-					} | {w5 |
+					], [w5 |
 						item := n4
 						_cond_8(item)
 						not _cond_18(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.postStart.tcpSocket.host"]), "value": item, "message": "lifecycle.postStart.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-					})
-				})
-			})
-		} | {w2 |
+					]]
+					some w4 in s5
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		], [w2 |
 			n2 := n1.preStop
 			n2 != null
-			some w2 in ({w3 |
+			some s3 in [[w3 |
 				item := n2
 				not _cond_1(item)
 				not "PSS-HOST-PROBES" in _rules_off
 				w3 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop"]), "value": item, "message": "lifecycle.preStop must be an object", "list": ln, "container": object.get(c, "name", "")}
-			} | {w3 |
+			], [w3 |
 				n3 := n2.httpGet
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_1(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet"]), "value": item, "message": "lifecycle.preStop.httpGet must be an object", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					n4 := n3.host
 					n4 != null
-					some w4 in ({w5 |
+					some s5 in [[w5 |
 						item := n4
 						not _cond_8(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-					} | {w5 |
+					], [w5 |
 						item := n4
 						_cond_8(item)
 						not _cond_18(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.httpGet.host"]), "value": item, "message": "lifecycle.preStop.httpGet.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-					})
-				})
-			} | {w3 |
+					]]
+					some w4 in s5
+				]]
+				some w3 in s4
+			], [w3 |
 				n3 := n2.tcpSocket
 				n3 != null
-				some w3 in ({w4 |
+				some s4 in [[w4 |
 					item := n3
 					not _cond_1(item)
 					not "PSS-HOST-PROBES" in _rules_off
 					w4 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket"]), "value": item, "message": "lifecycle.preStop.tcpSocket must be an object", "list": ln, "container": object.get(c, "name", "")}
-				} | {w4 |
+				], [w4 |
 					n4 := n3.host
 					n4 != null
-					some w4 in ({w5 |
+					some s5 in [[w5 |
 						item := n4
 						not _cond_8(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": "deny", "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be a string", "list": ln, "container": object.get(c, "name", "")}
-					} | {w5 |
+					], [w5 |
 						item := n4
 						_cond_8(item)
 						not _cond_18(item)
 						not "PSS-HOST-PROBES" in _rules_off
 						w5 := {"rule": "PSS-HOST-PROBES", "action": _rule_action("PSS-HOST-PROBES"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].lifecycle.preStop.tcpSocket.host"]), "value": item, "message": "lifecycle.preStop.tcpSocket.host must be unset or empty (probes and lifecycle handlers may not target another host)", "list": ln, "container": object.get(c, "name", "")}
-					})
-				})
-			})
-		})
-	})
+					]]
+					some w4 in s5
+				]]
+				some w3 in s4
+			]]
+			some w2 in s3
+		]]
+		some w1 in s2
+	]]
+	some v in s1
 }
 
 # ---- Conditions and numbers, one function per IR node (shared when identical).

@@ -593,7 +593,8 @@ function checkCode(rule: Rule, check: Check, t: Tables): CheckCode {
 
 /**
  * Pod-level checks with the same subject share one rule, so the field or list is read once for
- * all of them: the rule's items, then the union of each check's violations for the item.
+ * all of them: the rule's items, then each check's violations for the item (array
+ * comprehensions, as in containerRule below).
  */
 function groupBySubject(codes: readonly CheckCode[]): RegoCheck[] {
   const groups = new Map<string, CheckCode[]>();
@@ -607,8 +608,8 @@ function groupBySubject(codes: readonly CheckCode[]): RegoCheck[] {
     const each = (c: CheckCode) => [...(oneRule ? [] : [c.enabled]), ...c.guards, ...c.each];
     const before = oneRule ? [g[0]!.enabled] : [];
     if (g.length === 1) return { titles: [g[0]!.title], lines: [...before, ...g[0]!.guards, ...g[0]!.subject.lines, ...g[0]!.each] };
-    const sets = g.map((c) => `{w |\n\t\t${each(c).map((l) => l.replace(/^v := /, 'w := ')).join('\n\t\t')}\n\t}`);
-    return { titles: g.map((c) => c.title), lines: [...before, ...g[0]!.subject.lines, `some v in ${sets.join(' | ')}`] };
+    const sets = g.map((c) => `[w |\n\t\t${each(c).map((l) => l.replace(/^v := /, 'w := ')).join('\n\t\t')}\n\t]`);
+    return { titles: g.map((c) => c.title), lines: [...before, ...g[0]!.subject.lines, `some s in [${sets.join(', ')}]`, 'some v in s'] };
   });
 }
 
@@ -619,8 +620,8 @@ interface Node {
 }
 
 /**
- * Every container check in one rule that reads each container once: below the container, a
- * set comprehension per check and per field on the way to a check's value, so a container
+ * Every container check in one rule that reads each container once: below the container, an
+ * array comprehension per check and per field on the way to a check's value, so a container
  * without a field costs one failed lookup for every check below it together. (Walking the
  * lists once per check cost about 2 µs per container and check in opa eval.)
  */
@@ -648,7 +649,7 @@ function containerRule(codes: readonly CheckCode[]): RegoCheck | undefined {
         leaf.enabled,
         leaf.each.at(-1)!.replace(/^v := /, `${w} := `),
       ];
-      sets.push([`{${w} |`, ...body.map((l) => `\t${l}`), '}']);
+      sets.push([`[${w} |`, ...body.map((l) => `\t${l}`), ']']);
     }
     for (const [key, child] of node.children) {
       // A field with one field below it and no check of its own: one lookup for both.
@@ -661,24 +662,32 @@ function containerRule(codes: readonly CheckCode[]): RegoCheck | undefined {
       }
       const n = `n${depth}`;
       const inner = render(next, n, depth + 1);
-      sets.push([`{${w} |`, `\t${n} := ${refPath(value, path)}`, `\t${n} != null`, `\tsome ${w} in ${inner[0]}`, ...inner.slice(1).map((l) => `\t${l}`), '}']);
+      sets.push([`[${w} |`, `\t${n} := ${refPath(value, path)}`, `\t${n} != null`, ...iterate(inner, w, depth + 1).map((l) => `\t${l}`), ']']);
     }
-    // Join the comprehensions with `|`: the closing brace of one and the opening of the next on one line.
+    if (sets.length === 1) return sets[0]!;
+    // Arrays, not sets: a set hashes a violation (ten facts) on every insertion, and the union
+    // `A | B | C` copies A's into each new set on the way; an array appends. `violations` is the
+    // one set, so it still removes duplicates. In opa-wasm, the eci typical pod's six warnings
+    // cost 188 µs with set unions and 111 µs with arrays (npx tsx bench/rego-eval.ts; issue 12).
     const out: string[] = [];
     sets.forEach((set, k) => {
       if (k === 0) out.push(...set);
       else {
-        out[out.length - 1] = `${out[out.length - 1]} | ${set[0]}`;
+        out[out.length - 1] = `${out[out.length - 1]}, ${set[0]}`;
         out.push(...set.slice(1));
       }
     });
-    const wrapped = sets.length > 1 ? [`(${out[0]}`, ...out.slice(1, -1), `${out.at(-1)})`] : out;
-    return wrapped;
+    return [`[${out[0]}`, ...out.slice(1, -1), `${out.at(-1)}]`];
   };
+  /** `some <w> in <sets>`: through `some s<k> in [..]` when `sets` is an array of comprehensions. */
+  const iterate = (sets: string[], w: string, depth: number): string[] =>
+    sets[0]!.startsWith('[[')
+      ? [`some s${depth} in ${sets[0]}`, ...sets.slice(1), `some ${w} in s${depth}`]
+      : [`some ${w} in ${sets[0]}`, ...sets.slice(1)];
   const body = render(root, 'c', 1);
   return {
     titles: codes.map((c) => c.title),
-    lines: ['cs := _lists[ln]', 'some ci, c in cs', 'is_object(c)', `some v in ${body[0]}`, ...body.slice(1)],
+    lines: ['cs := _lists[ln]', 'some ci, c in cs', 'is_object(c)', ...iterate(body, 'v', 1)],
   };
 }
 
