@@ -11,7 +11,7 @@
 import type { Check, Condition, ContainerList, JsonType, NumberExpr, Pattern, Ref, Rule, RuleSet, Subject, Transform } from '../../ir/types.ts';
 import { assertNever } from '../../ir/types.ts';
 import { jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
-import { INT_STRING_MAX_DIGITS, plainKey, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN, REGO_KEYWORDS } from '../../ir/semantics.ts';
+import { INT_STRING_MAX_DIGITS, PLAIN_KEY, plainKey, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN, REGO_KEYWORDS } from '../../ir/semantics.ts';
 import { regoString } from './escape.ts';
 
 export interface RegoFunction {
@@ -46,6 +46,8 @@ export interface RegoTemplateInput {
   readonly ruleDefaults: readonly { readonly id: string; readonly action: string }[];
   readonly checks: readonly RegoCheck[];
   readonly quantity: { readonly pattern: string; readonly maxMilli: number; readonly multipliers: readonly { readonly suffix: string; readonly factor: number }[] };
+  /** The regular expression of a key written `.key` in a report path. */
+  readonly plainKeyPattern: string;
   readonly functions: readonly (RegoFunction & { readonly head: string })[];
 }
 
@@ -704,6 +706,7 @@ export function lowerRuleSet(rs: RuleSet): RegoTemplateInput {
     templateKinds: rs.podControllers.filter((k) => k !== 'CronJob'),
     cronJob: rs.podControllers.includes('CronJob'),
     ruleDefaults: rs.rules.map((r) => ({ id: r.id, action: r.action })),
+    plainKeyPattern: PLAIN_KEY.source,
     quantity: {
       pattern: QUANTITY_PATTERN,
       maxMilli: QUANTITY_MAX_BYTES * 1000,

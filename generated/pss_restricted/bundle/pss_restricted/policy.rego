@@ -204,9 +204,7 @@ _path_segment(_, seg) := concat("", ["[", json.marshal(seg), "]"]) if {
 
 _plain_key(seg) if {
 	is_string(seg)
-	seg != ""
-	trim(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == ""
-	trim_left(seg, "0123456789") == seg
+	regex.match("^[A-Za-z_][A-Za-z0-9_]*$", seg)
 }
 
 _cond_1(item) if {
