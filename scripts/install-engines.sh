@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned policy engines into .tools/bin from the Go module proxy.
 # Idempotent: an engine whose binary already reports the pinned version is skipped.
-# Usage: scripts/install-engines.sh [opa|kyverno ...]   (default: all)
+# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest ...]   (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tools/engines/versions.env
@@ -13,11 +13,11 @@ export GOBIN="$bin" GOFLAGS="${GOFLAGS:-} -buildvcs=false" CGO_ENABLED=0
 
 log() { printf '[engines] %s\n' "$*" >&2; }
 
-# The whole output first: `grep -q` stopping early would SIGPIPE the engine, which pipefail
-# would report as a mismatch and trigger a rebuild.
+# The whole output of `<engine> version` (or the flag given) first: `grep -q` stopping early
+# would SIGPIPE the engine, which pipefail would report as a mismatch and trigger a rebuild.
 installed_version() {
   local out
-  out=$("$1" version 2>/dev/null) || true
+  out=$("$1" "${2:-version}" 2>/dev/null) || true
   printf '%s\n' "$out"
 }
 
@@ -78,12 +78,39 @@ install_kyverno() {
   log "kyverno ${KYVERNO_VERSION} installed in $((SECONDS - start))s"
 }
 
+# gator and conftest: modules without replace directives, so `go install module@version` builds
+# them as released; the version is stamped in as their release builds do (-X <var>=<version>).
+# install_released <name> <version> <package> <version variable> <value> <line --version prints>
+install_released() {
+  local name=$1 version=$2 pkg=$3 var=$4 value=$5 says=$6
+  if [ -x "$bin/$name" ] && installed_version "$bin/$name" --version | grep -q "$says"; then
+    log "$name ${version} already installed"; return 0
+  fi
+  need_go
+  log "building $name ${version} from the Go module proxy (first time: a few minutes)"
+  local start=$SECONDS
+  with_heartbeat "$name" go install -ldflags "-X ${var}=${value}" "${pkg}@${version}"
+  log "$name ${version} installed in $((SECONDS - start))s"
+}
+
+install_gator() {
+  install_released gator "$GATOR_VERSION" github.com/open-policy-agent/gatekeeper/v3/cmd/gator \
+    github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version "$GATOR_VERSION" "^gator version ${GATOR_VERSION} "
+}
+
+install_conftest() {
+  install_released conftest "$CONFTEST_VERSION" github.com/open-policy-agent/conftest \
+    github.com/open-policy-agent/conftest/internal/version.Version "${CONFTEST_VERSION#v}" "^Conftest: ${CONFTEST_VERSION#v}\$"
+}
+
 engines=("$@")
-[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno)
+[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest)
 for e in "${engines[@]}"; do
   case "$e" in
     opa) install_opa ;;
     kyverno) install_kyverno ;;
+    gator) install_gator ;;
+    conftest) install_conftest ;;
     *) log "unknown engine: $e"; exit 2 ;;
   esac
 done

@@ -9,7 +9,7 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Where the install script puts the pinned engines; ECI_POLICY_TOOLS_BIN overrides it. */
 export const TOOLS_BIN = process.env['ECI_POLICY_TOOLS_BIN'] || join(PROJECT_ROOT, '.tools', 'bin');
 
-export type Engine = 'opa' | 'kyverno';
+export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest';
 
 export function findEngine(engine: Engine): string | undefined {
   const local = join(TOOLS_BIN, engine);
