@@ -19,7 +19,7 @@
 // refQualify: a string index into a list), so only normalised maps are selected from. A value
 // of the wrong type reads as null at the next step, as in the Rego target.
 
-import type { Condition, ContainerList, NumberExpr, Path, Pattern, Ref, Subject, Transform } from '../../ir/types.ts';
+import type { Condition, ContainerList, NumberExpr, ParamValues, Path, Pattern, Ref, Subject, Transform } from '../../ir/types.ts';
 import { assertNever, CONTAINER_LISTS } from '../../ir/types.ts';
 import { jsonMemberPattern, jsonObjectArrayPattern } from '../../ir/json-object-array.ts';
 import { applyTransform, INT_STRING_MAX_DIGITS, plainKey, QUANTITY_MAX_BYTES, QUANTITY_MULTIPLIERS, QUANTITY_PATTERN } from '../../ir/semantics.ts';
@@ -91,6 +91,12 @@ export interface CelParams {
   readonly list: (name: string) => readonly string[];
   /** Namespaces of a namespaceApproval parameter (empty: approved nowhere). */
   readonly namespaces: (name: string) => readonly string[];
+}
+
+/** The rule set's parameter values, compiled into the CEL (the CEL targets have no data document). */
+export function celParams(params: ParamValues): CelParams {
+  const list = (name: string) => (Array.isArray(params[name]) ? (params[name] as string[]) : []);
+  return { list, namespaces: list };
 }
 
 /**
@@ -189,18 +195,8 @@ export class RuleContext {
 
   /** The rule's variables, each after the ones it reads. */
   variables(): CelVariable[] {
-    const { controllers } = this.shape;
     const vars: CelVariable[] = [];
-    // The pod template: the object itself for a Pod. Normalised to a map.
-    const step = (k: string) => `.map(a, type(a) == map ? ${opt('a', k)}.orValue(0) : 0)`;
-    // A CronJob's template is under spec.jobTemplate.spec, the others' under spec.
-    const cron = controllers.includes('CronJob')
-      ? `.map(a, object.kind == 'CronJob' ? [a]${step('jobTemplate')}${step('spec')}[0] : a)`
-      : '';
-    const template = controllers.length
-      ? `object.kind == 'Pod' ? object : [object.?spec.orValue(0)]${cron}${step('template')}.map(a, type(a) == map ? a : {})[0]`
-      : 'object';
-    vars.push({ name: 't', expression: template });
+    vars.push({ name: 't', expression: templateExpr(this.shape) });
     vars.push({ name: 'pod', expression: mapField('variables.t', 'spec') });
     vars.push({ name: 'b', expression: specPathExpr(this.shape) });
     if (this.needsMeta) {
@@ -237,6 +233,57 @@ export class RuleContext {
     const literal = `{${entry.map(([k, e, str]) => `'${k}': ${str ? `dyn(${e})` : e}`).join(', ')}}`;
     return `${celList(CONTAINER_LISTS)}.map(l, [variables.pod[?l].orValue(0)].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) == map, ${literal}) : [])[0]).flatten()`;
   }
+}
+
+/** The pod template, normalised to a map: the object itself for a Pod. */
+export function templateExpr(shape: TemplateShape): string {
+  const { controllers } = shape;
+  const step = (k: string) => `.map(a, type(a) == map ? ${opt('a', k)}.orValue(0) : 0)`;
+  // A CronJob's template is under spec.jobTemplate.spec, the others' under spec.
+  const cron = controllers.includes('CronJob') ? `.map(a, object.kind == 'CronJob' ? [a]${step('jobTemplate')}${step('spec')}[0] : a)` : '';
+  return controllers.length
+    ? `object.kind == 'Pod' ? object : [object.?spec.orValue(0)]${cron}${step('template')}.map(a, type(a) == map ? a : {})[0]`
+    : 'object';
+}
+
+/** The selector on the template's labels (`template`: a CEL expression of it), or null when it selects every pod. */
+export function selectorExpr(selector: Readonly<Record<string, string>>, template: string): string | null {
+  const keys = Object.keys(selector).sort();
+  if (!keys.length) return null;
+  const labels = `[${template}].map(t, type(t.?metadata.orValue(0)) == map ? t.metadata : {}).map(m, type(m.?labels.orValue(0)) == map ? m.labels : {})[0]`;
+  return `[${labels}].all(l, ${keys.map((k) => `l[?${celString(k)}].orValue(null) == ${celString(selector[k]!)}`).join(' && ')})`;
+}
+
+/** A pod spec that is not an object is the input rule's (as in Rego): no other check runs. */
+export const SPEC_NOT_MAP = 'type(variables.t.?spec.orValue(0)) != map';
+
+/**
+ * The input rule's checks that apply to admitted objects (pod spec, container lists,
+ * containers): each a message and a CEL list of the offending paths.
+ */
+export function inputChecks(): { readonly message: string; readonly expr: string }[] {
+  const lists = celList(CONTAINER_LISTS);
+  return [
+    { message: 'pod spec must be an object', expr: `type(variables.t.?spec.orValue(null)) == map ? [] : [variables.b]` },
+    {
+      message: 'container list must be a list',
+      expr: `${lists}.filter(l, [variables.pod[?l].orValue(null)].exists(v, v != null && type(v) != list)).map(l, variables.b + '.' + l)`,
+    },
+    {
+      message: 'container must be an object',
+      expr: `${lists}.map(l, [variables.pod[?l].orValue([])].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) != map, variables.b + '.' + l + '[' + string(i) + ']') : [])[0]).flatten()`,
+    },
+  ];
+}
+
+/**
+ * Kubernetes rejects a messageExpression result with a line break or over 5 KiB: texts go out
+ * on one line, at most `max` characters, so the facts after them keep the room. Messages may
+ * differ between engines; facts may not.
+ */
+export function oneLineMessage(message: string, max = 512): string {
+  const oneLine = message.replace(/[\r\n]+/g, ' ');
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
 
 /** The path of the pod spec, as reports write it (`object.spec.template.spec` …), by kind. */
@@ -670,4 +717,34 @@ export function ruleFacts(checks: readonly CheckFacts[], perContainer: boolean):
     parts.push(`variables.ctrs.map(x, ${perContainer ? `(${body}).map(p, p + x.a)` : body}).flatten()`);
   }
   return group(parts);
+}
+
+// ---- matching -----------------------------------------------------------------------------------
+
+/** Where each kind the rule sets match is served: admission's resource rules name resources, not kinds. */
+const KIND_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
+  Pod: { group: '', resource: 'pods' },
+  ReplicationController: { group: '', resource: 'replicationcontrollers' },
+  Deployment: { group: 'apps', resource: 'deployments' },
+  ReplicaSet: { group: 'apps', resource: 'replicasets' },
+  StatefulSet: { group: 'apps', resource: 'statefulsets' },
+  DaemonSet: { group: 'apps', resource: 'daemonsets' },
+  Job: { group: 'batch', resource: 'jobs' },
+  CronJob: { group: 'batch', resource: 'cronjobs' },
+};
+
+export interface ResourceRule {
+  readonly apiGroup: string;
+  readonly resources: readonly string[];
+}
+
+/** Admission resource rules (v1, CREATE and UPDATE) for the kinds, one per API group, in a fixed order. */
+export function resourceRules(kinds: readonly string[]): ResourceRule[] {
+  const byGroup = new Map<string, string[]>();
+  for (const kind of kinds) {
+    const r = KIND_RESOURCES[kind];
+    if (!r) throw new Error(`no resource is known for kind ${kind}`);
+    byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r.resource]);
+  }
+  return [...byGroup].map(([apiGroup, resources]) => ({ apiGroup, resources }));
 }

@@ -15,8 +15,7 @@
 // normalises.
 
 import type { Action, Check, ParamValues, RuleSet } from '../../ir/types.ts';
-import { CONTAINER_LISTS } from '../../ir/types.ts';
-import { celList, celString, checkFacts, ruleFacts, RuleContext, type CelParams, type CelVariable, type CheckFacts, type TemplateShape } from '../cel/lower.ts';
+import { celParams, celString, checkFacts, inputChecks, oneLineMessage, ruleFacts, RuleContext, selectorExpr, SPEC_NOT_MAP, type CelParams, type CelVariable, type CheckFacts, type TemplateShape } from '../cel/lower.ts';
 
 export type KyvernoVariable = CelVariable;
 
@@ -45,10 +44,6 @@ export const MESSAGE_MAX_FACTS = 10;
 /** Kyverno rule names are at most 63 characters, and the longest autogen prefix is `cronjob-`. */
 export const MAX_RULE_NAME = 63 - 'cronjob-'.length;
 
-function celParams(params: ParamValues): CelParams {
-  const list = (name: string) => (Array.isArray(params[name]) ? (params[name] as string[]) : []);
-  return { list, namespaces: list };
-}
 
 /**
  * `<RULE-ID>: <text> :: ["<entry>", …]`: the text for people, then the facts as a JSON array of
@@ -63,23 +58,8 @@ function messageExpression(ruleId: string, text: string): string {
   return `${celString(`${ruleId}: ${kyvernoMessage(text)}${MESSAGE_SEPARATOR}[`)} + ${f}.transformList(i, s, i < ${MESSAGE_MAX_FACTS}, strings.quote(s)).join(',') + (size(${f}) > ${MESSAGE_MAX_FACTS} ? ',"' + string(size(${f}) - ${MESSAGE_MAX_FACTS}) + ' more"' : '') + ']'`;
 }
 
-/** The selector on the template's labels (`variables.t`: preconditions see the rule's variables). */
-function scopeExpression(selector: Readonly<Record<string, string>>): string | null {
-  const keys = Object.keys(selector).sort();
-  if (!keys.length) return null;
-  const labels = `[variables.t].map(t, type(t.?metadata.orValue(0)) == map ? t.metadata : {}).map(m, type(m.?labels.orValue(0)) == map ? m.labels : {})[0]`;
-  return `[${labels}].all(l, ${keys.map((k) => `l[?${celString(k)}].orValue(null) == ${celString(selector[k]!)}`).join(' && ')})`;
-}
-
-/**
- * Kubernetes rejects a messageExpression result with a line break or over 5 KiB (and Kyverno then
- * reports only "failed expression"): messages go out on one line, at most 512 characters, so
- * the facts after them keep the room. Messages may differ between engines; facts may not.
- */
-export function kyvernoMessage(message: string): string {
-  const oneLine = message.replace(/[\r\n]+/g, ' ');
-  return oneLine.length > 512 ? `${oneLine.slice(0, 511)}…` : oneLine;
-}
+/** Kyverno's messages: one line, at most 512 characters (see oneLineMessage). */
+export const kyvernoMessage = (message: string): string => oneLineMessage(message);
 
 interface LoweredCheck {
   readonly message: string;
@@ -118,35 +98,15 @@ function ruleFor(
     failureAction: action === 'deny' ? 'Enforce' : 'Audit',
     // `f` is last: the variables it reads are collected while it is lowered.
     variables: [...ctx.variables(), { name: 'f', expression: facts }],
-    // A pod spec that is not an object is the input rule's (as in Rego): no other check runs.
-    expression: guardSpec ? `type(variables.t.?spec.orValue(0)) != map || size(variables.f) == 0` : 'size(variables.f) == 0',
+    expression: guardSpec ? `${SPEC_NOT_MAP} || size(variables.f) == 0` : 'size(variables.f) == 0',
     messageExpression: messageExpression(ruleId, messages.size === 1 ? checks[0]!.message : rule.title),
   };
 }
 
 /** The input rule's checks that apply to admitted objects: pod spec, container lists, containers. */
 function inputRule(rs: RuleSet, s: RuleShape): KyvernoRule {
-  const lists = celList(CONTAINER_LISTS);
-  const pod = (message: string, expr: string): LoweredCheck => ({ message, facts: () => ({ scope: 'pod', expr }) });
-  return ruleFor(
-    s,
-    rs.inputRule,
-    rs.inputRule.id.toLowerCase(),
-    'deny',
-    false,
-    [
-      pod('pod spec must be an object', `type(variables.t.?spec.orValue(null)) == map ? [] : [variables.b]`),
-      pod(
-        'container list must be a list',
-        `${lists}.filter(l, [variables.pod[?l].orValue(null)].exists(v, v != null && type(v) != list)).map(l, variables.b + '.' + l)`,
-      ),
-      pod(
-        'container must be an object',
-        `${lists}.map(l, [variables.pod[?l].orValue([])].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) != map, variables.b + '.' + l + '[' + string(i) + ']') : [])[0]).flatten()`,
-      ),
-    ],
-    false,
-  );
+  const checks = inputChecks().map((c): LoweredCheck => ({ message: c.message, facts: () => ({ scope: 'pod', expr: c.expr }) }));
+  return ruleFor(s, rs.inputRule, rs.inputRule.id.toLowerCase(), 'deny', false, checks, false);
 }
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateInput {
@@ -154,7 +114,7 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateI
   const s: RuleShape = {
     kinds: ['Pod', ...rs.podControllers],
     shape: { controllers: rs.podControllers },
-    scope: scopeExpression(selector),
+    scope: selectorExpr(selector, 'variables.t'),
     params: celParams(params),
   };
   const rules: KyvernoRule[] = [inputRule(rs, s)];

@@ -5,7 +5,8 @@ import { parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../ir/diagnostics.ts';
 import { MAX_RULE_NAME } from './lower.ts';
 
-export function checkKyvernoOutput(text: string, file: string): Diagnostic[] {
+/** One well-formed YAML document of the kind, whose spec has no text Kyverno would substitute. */
+export function checkYamlDocument(text: string, file: string, kind: string): Diagnostic[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const errors: Diagnostic[] = [];
   for (const doc of docs) {
@@ -13,14 +14,21 @@ export function checkKyvernoOutput(text: string, file: string): Diagnostic[] {
   }
   if (errors.length) return errors;
   if (docs.length !== 1) return [{ code: 'kyverno-yaml', message: `expected one YAML document, found ${docs.length}`, file }];
-  const policy = docs[0]!.toJS() as { kind?: string; spec?: { rules?: { name?: string }[] } };
-  if (policy.kind !== 'ClusterPolicy' || !Array.isArray(policy.spec?.rules))
-    return [{ code: 'kyverno-shape', message: 'not a ClusterPolicy with spec.rules', file }];
+  const object = docs[0]!.toJS() as { kind?: string; spec?: unknown };
+  if (object.kind !== kind || typeof object.spec !== 'object') return [{ code: 'kyverno-shape', message: `not a ${kind} with a spec`, file }];
   // Kyverno substitutes `{{ }}` variables and `$( )` references in rules before evaluating them.
-  const rulesText = JSON.stringify(policy.spec.rules);
+  const specText = JSON.stringify(object.spec);
   for (const token of ['{{', '$(']) {
-    if (rulesText.includes(token)) errors.push({ code: 'kyverno-substitution', message: `the rules contain ${token}, which Kyverno would substitute`, file });
+    if (specText.includes(token)) errors.push({ code: 'kyverno-substitution', message: `the spec contains ${token}, which Kyverno would substitute`, file });
   }
+  return errors;
+}
+
+export function checkKyvernoOutput(text: string, file: string): Diagnostic[] {
+  const errors = checkYamlDocument(text, file, 'ClusterPolicy');
+  if (errors.length) return errors;
+  const policy = parseAllDocuments(text)[0]!.toJS() as { spec: { rules?: { name?: string }[] } };
+  if (!Array.isArray(policy.spec.rules)) return [{ code: 'kyverno-shape', message: 'not a ClusterPolicy with spec.rules', file }];
   const names = new Set<string>();
   for (const [i, rule] of policy.spec.rules.entries()) {
     const name = rule.name ?? '';
