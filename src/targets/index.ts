@@ -13,6 +13,8 @@ import { lowerKyvernoTests } from './kyverno/tests.ts';
 import { kustomization } from './kyverno/kustomization.ts';
 import type { Fixture } from '../fixtures/corpus.ts';
 import { referenceJson } from './reference/lower.ts';
+import { lowerRuleSet as lowerVpol, vpolFile } from './kyverno-vpol/lower.ts';
+import { checkYamlDocument } from './kyverno/verify.ts';
 
 export interface Target {
   /** The folder under generated/<rule-set>/. */
@@ -47,6 +49,22 @@ export const targets: readonly Target[] = [
         files.set('tests/kyverno-test.yaml', render('kyverno/kyverno-test.yaml', tests.input, header));
         files.set('tests/resources.yaml', tests.resources);
       }
+      return ok(files);
+    },
+  },
+  {
+    name: 'kyverno-vpol',
+    emit: (rs, params, header) => {
+      const files = new Map<string, string>();
+      const errors: Diagnostic[] = [];
+      for (const policy of lowerVpol(rs, params).policies) {
+        const file = vpolFile(policy);
+        const text = render('kyverno-vpol/validatingpolicy.yaml', policy, header);
+        errors.push(...checkYamlDocument(text, `generated/${rs.name}/kyverno-vpol/${file}`, 'ValidatingPolicy'));
+        files.set(file, text);
+      }
+      if (errors.length) return fail(errors);
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, [...files.keys()]), header));
       return ok(files);
     },
   },

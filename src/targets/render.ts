@@ -11,6 +11,7 @@ import { yamlString } from './kyverno/escape.ts';
 import type { RegoTemplateInput } from './rego/lower.ts';
 import type { KyvernoTemplateInput } from './kyverno/lower.ts';
 import type { KyvernoTestsInput } from './kyverno/tests.ts';
+import type { ValidatingPolicy } from './kyverno-vpol/lower.ts';
 import type { KustomizationInput } from './kyverno/kustomization.ts';
 import type { RegoTestsInput } from './rego/tests.ts';
 import type { DocsTemplateInput } from './reference/docs.ts';
@@ -36,6 +37,7 @@ export interface TemplateInputs {
   'kyverno/clusterpolicy.yaml': KyvernoTemplateInput;
   'reference/POLICIES.md': DocsTemplateInput;
   'kyverno/kustomization.yaml': KustomizationInput;
+  'kyverno-vpol/validatingpolicy.yaml': ValidatingPolicy;
 }
 export type TemplateName = keyof TemplateInputs;
 

@@ -1,5 +1,5 @@
 // Each leg of the matrix must catch a broken policy: a copy of the generated Rego and of the
-// generated ClusterPolicy with NET_ADMIN dropped from the capability allowlist is run over the
+// generated ClusterPolicy and ValidatingPolicies with NET_ADMIN dropped from the capability allowlist is run over the
 // ECI-CTR-001 fixtures, and every leg must then disagree with a fixture that adds NET_ADMIN
 // (the catalogue allows it).
 
@@ -8,9 +8,9 @@ import * as assert from 'uvu/assert';
 import { loadFixtures } from '../../src/fixtures/corpus.ts';
 import { compiled } from '../harness/compiled.ts';
 import { compareFacts } from '../harness/facts.ts';
-import { runMatrix, type EngineName } from '../harness/matrix.ts';
+import { ALL_LEGS, compareOptions, runMatrix, type EngineName } from '../harness/matrix.ts';
 
-const LEGS: EngineName[] = ['opa-wasm', 'opa', 'kyverno'];
+const LEGS = ALL_LEGS;
 const c = await compiled('eci');
 const fixtures = loadFixtures('eci').filter((f) => f.name.startsWith('eci/ECI-CTR-001/'));
 const drop = (literal: string) => (text: string) => {
@@ -19,7 +19,14 @@ const drop = (literal: string) => (text: string) => {
   return mutated;
 };
 // In Rego the set element is `"NET_ADMIN", `; in the CEL (single-quoted literals) it is `'NET_ADMIN', `.
-const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', ") };
+// The ValidatingPolicies are one per action; the allowlist is in the deny one only.
+const vpolChanged: boolean[] = [];
+const vpol = (text: string) => {
+  const mutated = text.replaceAll("'NET_ADMIN', ", '');
+  vpolChanged.push(mutated !== text);
+  return mutated;
+};
+const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', "), vpol };
 
 const intact = await runMatrix(c, fixtures, LEGS);
 const broken = await runMatrix(c, fixtures, LEGS, mutation);
@@ -28,9 +35,13 @@ const disagreements = (rows: typeof intact, leg: EngineName) =>
   rows.filter((r) => {
     const actual = r.results[leg];
     if (!actual) return false;
-    const d = compareFacts(r.fixture.expect, actual, leg === 'kyverno' ? { ignore: ['value'] } : {});
+    const d = compareFacts(r.fixture.expect, actual, compareOptions(leg));
     return d.missing.length + d.unexpected.length > 0;
   }).length;
+
+test('the mutation changed a ValidatingPolicy', () => {
+  assert.ok(vpolChanged.includes(true));
+});
 
 for (const leg of LEGS) {
   test(`${leg}: the intact policy agrees with every ECI-CTR-001 fixture`, () => {

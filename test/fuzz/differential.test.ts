@@ -1,7 +1,8 @@
 // The bounded differential fuzzing campaigns of `npm test`: a fixed seed (printed), generated
-// cases through OPA WASM and native opa, every 20th through Kyverno too; 0 disagreements. One
-// campaign per rule set with a generator (test/fuzz/arbitraries.ts for ECI, arbitraries-pss.ts
-// for the Pod Security Standards sets). Longer campaigns:
+// cases through OPA WASM and native opa, every 20th through Kyverno too (ClusterPolicy and
+// ValidatingPolicy); 0 disagreements. One campaign per rule set with a generator
+// (test/fuzz/arbitraries.ts for ECI, arbitraries-pss.ts for the Pod Security Standards sets).
+// Longer campaigns:
 // npm run fuzz -- --rule-set R --cases N --seed S [--kyverno-every K].
 
 import { join } from 'node:path';

@@ -11,7 +11,7 @@ import { Document } from 'yaml';
 import type { CompiledRuleSet } from '../../src/emit/build.ts';
 import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
 import type { Facts } from '../harness/facts.ts';
-import { runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
+import { ADMISSION_LEGS, runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
 import { fuzzCase, type FuzzCase } from './arbitraries.ts';
 import { pssFuzzCase } from './arbitraries-pss.ts';
 
@@ -56,11 +56,13 @@ export interface FuzzLeg {
   readonly every?: number;
 }
 
-/** OPA WASM (the reference), native opa, and Kyverno on every n-th case. */
+/** OPA WASM (the reference), native opa, conftest, and Kyverno (ClusterPolicy, ValidatingPolicy) on every n-th case. */
 export const defaultLegs = (kyvernoEvery: number): FuzzLeg[] => [
   { name: 'opa-wasm', engine: 'opa-wasm' },
   { name: 'opa', engine: 'opa' },
+  { name: 'conftest', engine: 'conftest' },
   { name: 'kyverno', engine: 'kyverno', every: kyvernoEvery },
+  { name: 'kyverno-vpol', engine: 'kyverno-vpol', every: kyvernoEvery },
 ];
 
 /** Shrinking effort per fuzz() call. */
@@ -139,7 +141,8 @@ function expectation(k: string): ExpectedViolation {
 }
 
 /** Kyverno's messages carry no values, so values are compared only between the others. */
-const withValues = (leg: FuzzLeg) => leg.engine !== 'kyverno';
+// Kyverno's messages carry no values and conftest's cut them at 200 characters.
+const withValues = (leg: FuzzLeg) => leg.engine !== 'conftest' && !ADMISSION_LEGS.includes(leg.engine);
 
 type Judged = Map<string, readonly Facts[]>;
 

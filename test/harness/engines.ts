@@ -1,18 +1,18 @@
-// The native engine legs of the harness, batched: one `opa eval` process and one
-// `kyverno apply` process per fixture set (per parameter set for Kyverno, whose policies have
-// their parameters compiled in), never one per fixture.
+// The native engine legs of the harness, batched: one `opa eval` process, and one `kyverno
+// apply` or `conftest test` process per parameter set (Kyverno's policies have their parameters
+// compiled in; conftest takes them as one data file), never one per fixture.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findEngine, installHint } from '../../src/emit/engines.ts';
+import { findEngine, installHint, type Engine } from '../../src/emit/engines.ts';
 import type { Facts } from './facts.ts';
 
 const run = promisify(execFile);
 
-export function engine(name: 'opa' | 'kyverno'): string {
+export function engine(name: Engine): string {
   const bin = findEngine(name);
   if (!bin) throw new Error(`${name} is not installed; ${installHint(name)}`);
   return bin;
@@ -87,20 +87,18 @@ export interface KyvernoRuleInfo {
 }
 
 /**
- * `kyverno apply` of one ClusterPolicy over many resources. Each resource gets a unique name
- * (the result is keyed by it). The CLI reports a failed rule as `fail` whatever its per-rule
- * failureAction (`--audit-warn` only reads the deprecated policy-level setting), so the action
- * is read from the rule's failureAction in the applied policy.
+ * `kyverno apply` of policies over many resources, in one process: each case's non-passing
+ * report results (`fail`, `warn`; an `error` throws). Each resource gets a unique name (the
+ * result is keyed by it).
  */
-export async function kyvernoApplyBatch(
-  policyYaml: string,
-  cases: readonly KyvernoCase[],
-  decode: (rule: string) => KyvernoRuleInfo | undefined,
-): Promise<(Facts & { index?: number })[][]> {
+export async function kyvernoApplyResults(policyYamls: readonly string[], cases: readonly KyvernoCase[]): Promise<ReportResult[][]> {
   const work = mkdtempSync(join(tmpdir(), 'eci-kyverno-'));
   try {
-    const policyFile = join(work, 'policy.yaml');
-    writeFileSync(policyFile, policyYaml);
+    const policyFiles = policyYamls.map((text, i) => {
+      const file = join(work, `policy-${i}.yaml`);
+      writeFileSync(file, text);
+      return file;
+    });
     const names = cases.map((_, i) => `fixture-${i}`);
     const resourceFile = join(work, 'resources.yaml');
     // Documents are written as JSON (a YAML subset): Kyverno reads YAML 1.1, where a plain
@@ -115,7 +113,7 @@ export async function kyvernoApplyBatch(
     try {
       ({ stdout } = await run(
         engine('kyverno'),
-        ['apply', policyFile, '--resource', resourceFile, '--policy-report', '--output-format', 'json', '--remove-color'],
+        ['apply', ...policyFiles, '--resource', resourceFile, '--policy-report', '--output-format', 'json', '--remove-color'],
         { maxBuffer: 512 * 1024 * 1024 },
       ));
     } catch (e) {
@@ -125,27 +123,14 @@ export async function kyvernoApplyBatch(
       stdout = err.stdout;
     }
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results?: ReportResult[] };
-    const out: (Facts & { index?: number })[][] = cases.map(() => []);
+    const out: ReportResult[][] = cases.map(() => []);
     for (const r of report.results ?? []) {
       const resource = r.resources?.[0];
       const i = resource ? names.indexOf(resource.name) : -1;
       if (i < 0) throw new Error(`kyverno result for an unknown resource: ${JSON.stringify(r)}`);
       if (r.result === 'pass' || r.result === 'skip') continue;
-      if (r.result === 'error') throw new Error(`kyverno rule ${r.rule} errored on case ${i}: ${r.message}`);
-      const rule = decode(r.rule);
-      if (!rule) throw new Error(`kyverno reported an unknown rule ${r.rule}`);
-      const facts = parseKyvernoMessage(r.message ?? '', rule.separator);
-      for (const f of facts) {
-        out[i]!.push({
-          rule: rule.ruleId,
-          action: rule.action,
-          path: f.path,
-          ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}),
-        });
-      }
-      // Facts the message had no room for: a marker no expectation matches, so a comparison
-      // shows them as a difference instead of silently passing on the listed ones.
-      if (facts.omitted) out[i]!.push({ rule: rule.ruleId, action: rule.action, path: `(${facts.omitted} more)` });
+      if (r.result === 'error') throw new Error(`kyverno ${r.policy}/${r.rule} errored on case ${i}: ${r.message}`);
+      out[i]!.push(r);
     }
     return out;
   } finally {
@@ -153,3 +138,141 @@ export async function kyvernoApplyBatch(
   }
 }
 
+/**
+ * `kyverno apply` of one ClusterPolicy over many resources. The CLI reports a failed rule as
+ * `fail` whatever its per-rule failureAction (`--audit-warn` only reads the deprecated
+ * policy-level setting), so the action is read from the rule's failureAction in the applied policy.
+ */
+export async function kyvernoApplyBatch(
+  policyYaml: string,
+  cases: readonly KyvernoCase[],
+  decode: (rule: string) => KyvernoRuleInfo | undefined,
+): Promise<(Facts & { index?: number })[][]> {
+  const results = await kyvernoApplyResults([policyYaml], cases);
+  return results.map((rs) => {
+    const out: (Facts & { index?: number })[] = [];
+    for (const r of rs) {
+      const rule = decode(r.rule);
+      if (!rule) throw new Error(`kyverno reported an unknown rule ${r.rule}`);
+      const facts = parseKyvernoMessage(r.message ?? '', rule.separator);
+      for (const f of facts) {
+        out.push({ rule: rule.ruleId, action: rule.action, path: f.path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) });
+      }
+      // Facts the message had no room for: a marker no expectation matches, so a comparison
+      // shows them as a difference instead of silently passing on the listed ones.
+      if (facts.omitted) out.push({ rule: rule.ruleId, action: rule.action, path: `(${facts.omitted} more)` });
+    }
+    return out;
+  });
+}
+
+/**
+ * `kyverno apply` of ValidatingPolicies (one per action) over many resources. A policy's one
+ * message lists every failing rule's facts as `<RULE-ID> <path>[@<list>[<index>]]`; its action is
+ * the policy's (`actionOf` its name).
+ */
+export async function kyvernoVpolBatch(
+  policyYamls: readonly string[],
+  cases: readonly KyvernoCase[],
+  actionOf: (policy: string) => 'deny' | 'warn' | undefined,
+  separator: string,
+): Promise<(Facts & { index?: number })[][]> {
+  const results = await kyvernoApplyResults(policyYamls, cases);
+  return results.map((rs) => {
+    const out: (Facts & { index?: number })[] = [];
+    for (const r of rs) {
+      const action = actionOf(r.policy);
+      if (!action) throw new Error(`kyverno reported an unknown policy ${r.policy}`);
+      const facts = parseKyvernoMessage(r.message ?? '', separator);
+      if (facts.omitted) throw new Error(`a ValidatingPolicy message counts its facts per rule: ${r.message}`);
+      for (const f of facts) {
+        const space = f.path.indexOf(' ');
+        if (space < 0) throw new Error(`ValidatingPolicy fact without a rule ID: ${f.path}`);
+        const rule = f.path.slice(0, space);
+        const path = f.path.slice(space + 1).replace(/^object\./, '');
+        // `<RULE-ID> (<n> more)`: facts the message had no room for, kept as a marker no
+        // expectation matches, so a comparison shows them as a difference.
+        out.push({ rule, action, path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) });
+      }
+    }
+    return out;
+  });
+}
+
+/** The document the generated Rego checks: an AdmissionReview's or Gatekeeper review's object, else the input. */
+function checkedDocument(input: unknown): unknown {
+  const obj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!obj(input)) return input;
+  if (input['kind'] === 'AdmissionReview') return obj(input['request']) ? (input['request']['object'] ?? null) : null;
+  if ((input['kind'] ?? null) === null && obj(input['review'])) return input['review']['object'] ?? null;
+  return input;
+}
+
+/** A report path as the Rego writes it: `.key`, `[index]` and `["key"]` segments (the first without its dot). */
+const REPORT_PATH = /^(?:[A-Za-z_][A-Za-z0-9_]*)?(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*/;
+
+/**
+ * Facts from one of the package's deny/warn messages, `<rule> <action> <kind>/<name> <path>:
+ * <message> (container "<name>" of <list>; value <JSON>)` (the template's _format): rule,
+ * action, path and container; the value is cut at 200 characters, so it is not compared.
+ */
+export function parseRegoMessage(msg: string, doc: unknown): Facts {
+  const head = /^(\S+) (deny|warn) /.exec(msg);
+  if (!head) throw new Error(`conftest message without rule and action: ${msg}`);
+  const d = doc as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const kind = typeof d?.kind === 'string' ? d.kind : '';
+  const meta = d?.metadata;
+  const docName = typeof meta === 'object' && meta !== null && !Array.isArray(meta) && typeof meta.name === 'string' ? meta.name : '';
+  const rest = msg.slice(head[0].length);
+  const prefix = `${kind}/${docName} `;
+  if (!rest.startsWith(prefix)) throw new Error(`conftest message without ${prefix}: ${msg}`);
+  const path = REPORT_PATH.exec(rest.slice(prefix.length))![0];
+  if (!rest.slice(prefix.length + path.length).startsWith(': ')) throw new Error(`conftest message with an unreadable path: ${msg}`);
+  // The container's name is JSON; the value comes after it.
+  const ctr = / \(container ("(?:[^"\\]|\\.)*"|[^ ]*) of (containers|initContainers|ephemeralContainers); value .*\)$/s.exec(msg);
+  if (!ctr && !/ \(value .*\)$/s.test(msg)) throw new Error(`conftest message without its facts: ${msg}`);
+  const name = ctr ? (JSON.parse(ctr[1]!) as unknown) : undefined;
+  return { rule: head[1]!, action: head[2]!, path, ...(ctr ? { list: ctr[2]!, container: typeof name === 'string' ? name : '' } : {}) };
+}
+
+/**
+ * `conftest test --namespace <package>` over many documents, in one process: each document a
+ * JSON file, the parameters as `--data` (the bundle's data.json document). conftest reads a
+ * top-level JSON array as one document per element, so such inputs are not given to it.
+ */
+export async function conftestBatch(regoFile: string, packageName: string, params: unknown, inputs: readonly unknown[]): Promise<Facts[][]> {
+  const work = mkdtempSync(join(tmpdir(), 'eci-conftest-'));
+  try {
+    const policyDir = join(work, 'policy');
+    mkdirSync(policyDir);
+    writeFileSync(join(policyDir, 'policy.rego'), readFileSync(regoFile));
+    const dataFile = join(work, 'data.json');
+    writeFileSync(dataFile, JSON.stringify({ [packageName]: { params } }));
+    const files = inputs.map((input, i) => {
+      if (Array.isArray(input)) throw new Error(`case ${i}: conftest reads a top-level array as one document per element`);
+      const file = join(work, `case-${i}.json`);
+      writeFileSync(file, JSON.stringify(input));
+      return file;
+    });
+    let stdout: string;
+    try {
+      ({ stdout } = await run(engine('conftest'), ['test', '--namespace', packageName, '--output', 'json', '--no-color', '-p', policyDir, '--data', dataFile, ...files], { maxBuffer: 512 * 1024 * 1024 }));
+    } catch (e) {
+      // conftest exits 1 when a document fails; the results are still on stdout.
+      const err = e as { stdout?: string; stderr?: string; code?: number };
+      if (!err.stdout?.trimStart().startsWith('[')) throw new Error(`conftest failed (${err.code}): ${err.stderr}${err.stdout}`);
+      stdout = err.stdout;
+    }
+    const results = JSON.parse(stdout) as { filename: string; failures?: { msg: string }[]; warnings?: { msg: string }[] }[];
+    const out: Facts[][] = inputs.map(() => []);
+    for (const r of results) {
+      const i = files.indexOf(r.filename);
+      if (i < 0) throw new Error(`conftest result for an unknown file: ${r.filename}`);
+      const doc = checkedDocument(inputs[i]);
+      for (const m of [...(r.failures ?? []), ...(r.warnings ?? [])]) out[i]!.push(parseRegoMessage(m.msg, doc));
+    }
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

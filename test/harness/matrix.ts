@@ -1,5 +1,5 @@
 // The verification matrix: every fixture through OPA WASM, native `opa eval` and `kyverno
-// apply`, each result normalised to the facts of ECI-RULES.md.
+// apply` (the ClusterPolicy and the ValidatingPolicies), each result normalised to the facts of ECI-RULES.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,17 +13,30 @@ import { loadWasmPolicy } from '../../src/eval/wasm.ts';
 import type { ParamValues } from '../../src/ir/types.ts';
 import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targets/kyverno/lower.ts';
 import { fixtureParams, wasmOf } from './compiled.ts';
-import { kyvernoApplyBatch, opaEvalBatch } from './engines.ts';
-import type { Facts } from './facts.ts';
+import { conftestBatch, kyvernoApplyBatch, kyvernoVpolBatch, opaEvalBatch } from './engines.ts';
+import { lowerRuleSet as lowerVpol, VPOL_SEPARATOR } from '../../src/targets/kyverno-vpol/lower.ts';
+import type { CompareOptions, Facts } from './facts.ts';
 import { admissionObject, getPath, templatePath, type Fixture } from '../../src/fixtures/corpus.ts';
 
-export type EngineName = 'opa-wasm' | 'opa' | 'kyverno';
+export type EngineName = 'opa-wasm' | 'opa' | 'conftest' | 'kyverno' | 'kyverno-vpol';
+
+/** The legs that evaluate an admitted object (a Pod or pod controller), not any document. */
+export const ADMISSION_LEGS: readonly EngineName[] = ['kyverno', 'kyverno-vpol'];
+/** Every leg, in the order the reports list them. */
+export const ALL_LEGS: readonly EngineName[] = ['opa-wasm', 'opa', 'conftest', 'kyverno', 'kyverno-vpol'];
+/**
+ * What a leg's facts can be compared on: the Kyverno legs' messages carry no values, and
+ * conftest's (the package's deny/warn strings) carry them cut at 200 characters.
+ */
+export const compareOptions = (leg: EngineName): CompareOptions => (leg === 'conftest' || ADMISSION_LEGS.includes(leg) ? { ignore: ['value'] } : {});
 
 export interface MatrixRow {
   readonly fixture: Fixture;
   readonly results: Partial<Record<EngineName, readonly Facts[]>>;
-  /** Why the Kyverno leg does not apply to this fixture, when it does not. */
+  /** Why the Kyverno legs do not apply to this fixture, when they do not. */
   readonly kyvernoNotApplicable?: string;
+  /** Why conftest does not apply to this fixture, when it does not. */
+  readonly conftestNotApplicable?: string;
 }
 
 function podSpecOf(object: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -34,6 +47,8 @@ function podSpecOf(object: Record<string, unknown>): Record<string, unknown> | u
 export interface Mutation {
   readonly rego?: (text: string) => string;
   readonly kyverno?: (text: string) => string;
+  /** Applied to each ValidatingPolicy's YAML. */
+  readonly vpol?: (text: string) => string;
 }
 
 const regoOf = (c: CompiledRuleSet, mutation: Mutation) => (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
@@ -68,7 +83,12 @@ export async function runMatrix(
 ): Promise<MatrixRow[]> {
   const rs = c.ruleSet;
   const params = fixtures.map((f) => fixtureParams(c, f));
-  const rows = fixtures.map((fixture) => ({ fixture, results: {} as Partial<Record<EngineName, readonly Facts[]>>, kyvernoNotApplicable: undefined as string | undefined }));
+  const rows = fixtures.map((fixture) => ({
+    fixture,
+    results: {} as Partial<Record<EngineName, readonly Facts[]>>,
+    kyvernoNotApplicable: undefined as string | undefined,
+    conftestNotApplicable: undefined as string | undefined,
+  }));
 
   if (legs.includes('opa-wasm')) {
     (await wasmLeg(c, mutation))(fixtures).forEach((facts, i) => (rows[i]!.results['opa-wasm'] = facts));
@@ -86,7 +106,33 @@ export async function runMatrix(
     }
   }
 
-  if (legs.includes('kyverno')) {
+  if (legs.includes('conftest')) {
+    const work = mkdtempSync(join(tmpdir(), 'eci-rego-'));
+    try {
+      const rego = join(work, 'policy.rego');
+      writeFileSync(rego, regoOf(c, mutation));
+      const groups = new Map<string, { params: unknown; rows: number[] }>();
+      fixtures.forEach((f, i) => {
+        // conftest reads a top-level JSON array as one document per element.
+        if (Array.isArray(f.input)) {
+          rows[i]!.conftestNotApplicable = 'a top-level array: conftest reads each element as its own document';
+          return;
+        }
+        const key = JSON.stringify(params[i]);
+        if (!groups.has(key)) groups.set(key, { params: params[i], rows: [] });
+        groups.get(key)!.rows.push(i);
+      });
+      for (const g of groups.values()) {
+        const results = await conftestBatch(rego, rs.name, g.params, g.rows.map((i) => fixtures[i]!.input));
+        results.forEach((facts, k) => (rows[g.rows[k]!]!.results['conftest'] = facts));
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  const admission = legs.filter((l) => ADMISSION_LEGS.includes(l));
+  if (admission.length) {
     const groups = new Map<string, { params: ParamValues; members: { row: number; object: Record<string, unknown> }[] }>();
     fixtures.forEach((f, i) => {
       const adm = admissionObject(f, rs.inputRule.id);
@@ -99,28 +145,38 @@ export async function runMatrix(
       groups.get(key)!.members.push({ row: i, object: adm.object });
     });
     const header = { compilerVersion: COMPILER_VERSION, source: 'test harness', ruleSet: rs.name, ruleSetVersion: rs.version };
+    type Group = { leg: EngineName; params: ParamValues; members: { row: number; object: Record<string, unknown> }[] };
+    const apply = (g: Group): Promise<(Facts & { index?: number })[][]> => {
+      const cases = g.members.map((m) => ({ object: m.object }));
+      if (g.leg === 'kyverno-vpol') {
+        const policies = lowerVpol(rs, g.params).policies;
+        const actions = new Map(policies.map((p) => [p.name, p.action]));
+        const texts = policies.map((p) => (mutation.vpol ?? ((t) => t))(render('kyverno-vpol/validatingpolicy.yaml', p, header)));
+        return kyvernoVpolBatch(texts, cases, (name) => actions.get(name), VPOL_SEPARATOR);
+      }
+      const lowered = lowerKyverno(rs, g.params);
+      const rules = new Map(
+        lowered.rules.map((r) => [r.name, { ruleId: r.ruleId, separator: MESSAGE_SEPARATOR, action: r.failureAction === 'Enforce' ? ('deny' as const) : ('warn' as const) }]),
+      );
+      const policy = (mutation.kyverno ?? ((t) => t))(render('kyverno/clusterpolicy.yaml', lowered, header));
+      return kyvernoApplyBatch(policy, cases, (name) => rules.get(name));
+    };
     // Two kyverno processes at a time (machines here have 2 cores). The CLI is single-threaded,
     // so a large group is cut into chunks that both can work on (a few seconds of start-up each).
     const total = [...groups.values()].reduce((n, g) => n + g.members.length, 0);
     const chunk = Math.max(20, Math.ceil(total / 4));
-    const queue = [...groups.values()].flatMap((g) =>
-      Array.from({ length: Math.ceil(g.members.length / chunk) }, (_, k) => ({ params: g.params, members: g.members.slice(k * chunk, (k + 1) * chunk) })),
+    const queue: Group[] = admission.flatMap((leg) =>
+      [...groups.values()].flatMap((g) =>
+        Array.from({ length: Math.ceil(g.members.length / chunk) }, (_, k) => ({ leg, params: g.params, members: g.members.slice(k * chunk, (k + 1) * chunk) })),
+      ),
     );
     const worker = async () => {
-      for (let g = queue.shift(); g; g = queue.shift()) await applyGroup(g);
-    };
-    const applyGroup = async (g: { params: ParamValues; members: { row: number; object: Record<string, unknown> }[] }) => {
-      {
-        const lowered = lowerKyverno(rs, g.params);
-        const rules = new Map(
-          lowered.rules.map((r) => [r.name, { ruleId: r.ruleId, separator: MESSAGE_SEPARATOR, action: r.failureAction === 'Enforce' ? ('deny' as const) : ('warn' as const) }]),
-        );
-        const policy = (mutation.kyverno ?? ((t) => t))(render('kyverno/clusterpolicy.yaml', lowered, header));
-        const results = await kyvernoApplyBatch(policy, g.members.map((m) => ({ object: m.object })), (name) => rules.get(name));
+      for (let g = queue.shift(); g; g = queue.shift()) {
+        const results = await apply(g);
         results.forEach((facts, k) => {
           const { row, object } = g.members[k]!;
           const spec = podSpecOf(object);
-          rows[row]!.results['kyverno'] = facts.map(({ index, ...f }) => {
+          rows[row]!.results[g.leg] = facts.map(({ index, ...f }) => {
             if (f.list === undefined || index === undefined) return f;
             const ctr = (spec?.[f.list] as Record<string, unknown>[] | undefined)?.[index];
             const name = ctr && typeof ctr === 'object' ? ctr['name'] : undefined;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
 import { compiled } from './compiled.ts';
 import { compareFacts, formatDiff } from './facts.ts';
-import { runMatrix, type EngineName } from './matrix.ts';
+import { ALL_LEGS, compareOptions, runMatrix, type EngineName } from './matrix.ts';
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
 type Segment = string | number;
@@ -142,7 +142,7 @@ export function wrongTypeCases(fields: readonly FieldCase[], opts: CaseOptions):
  * all three), prints the counts, and registers one uvu test per case and engine.
  */
 export async function judgeWrongTypes(ruleSet: string, fixtures: readonly Fixture[], minimumCases: number): Promise<void> {
-  const legs = (process.env['LEGS']?.split(',') ?? ['opa-wasm', 'opa', 'kyverno']) as EngineName[];
+  const legs = (process.env['LEGS']?.split(',') ?? ALL_LEGS) as EngineName[];
   const rows = await runMatrix(await compiled(ruleSet), fixtures, legs);
   const judged = rows.reduce((n, r) => n + Object.keys(r.results).length, 0);
   const allowedWhenMalformed = rows.filter((r) => r.fixture.expect.length && legs.some((leg) => r.results[leg]?.length === 0)).length;
@@ -155,7 +155,7 @@ export async function judgeWrongTypes(ruleSet: string, fixtures: readonly Fixtur
   for (const row of rows) {
     for (const leg of legs) {
       test(`${leg}: ${row.fixture.name}`, () => {
-        const diff = compareFacts(row.fixture.expect, row.results[leg]!, leg === 'kyverno' ? { ignore: ['value'] } : {});
+        const diff = compareFacts(row.fixture.expect, row.results[leg]!, compareOptions(leg));
         if (diff.missing.length || diff.unexpected.length) assert.unreachable(formatDiff(row.fixture.name, leg, diff));
       });
     }

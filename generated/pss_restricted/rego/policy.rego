@@ -31,7 +31,20 @@ warn contains msg if {
 	msg := _format(v)
 }
 
-_format(v) := sprintf("%s %s %s/%s %s: %s", [v.rule, v.action, v.kind, v.name, v.path, v.message])
+# `<rule> <action> <kind>/<name> <path>: <message> (container "<name>" of <list>; value <JSON>)`.
+# The container and value keep two violations two messages (deny and warn are sets of strings:
+# the same path in two containers, or two values at one path, would otherwise be one). A value's
+# JSON is cut at 200 characters.
+_format(v) := sprintf("%s %s %s/%s %s: %s (%s)", [v.rule, v.action, v.kind, v.name, v.path, v.message, _format_facts(v)])
+
+_format_facts(v) := sprintf("container %s of %s; value %s", [json.marshal(v.container), v.list, _format_value(v.value)]) if {
+	v.list
+} else := sprintf("value %s", [_format_value(v.value)])
+
+_format_value(x) := s if {
+	s := json.marshal(x)
+	count(s) <= 200
+} else := concat("", [substring(json.marshal(x), 0, 199), "…"])
 
 # ---- Input shapes: a bare manifest, an AdmissionReview (request.object) or Gatekeeper's review.object.
 

@@ -8,7 +8,16 @@ import data.pss_restricted.warn
 
 import rego.v1
 
-_format(v) := sprintf("%s %s %s/%s %s: %s", [v.rule, v.action, v.kind, v.name, v.path, v.message])
+_format(v) := sprintf("%s %s %s/%s %s: %s (%s)", [v.rule, v.action, v.kind, v.name, v.path, v.message, _format_facts(v)])
+
+_format_facts(v) := sprintf("container %s of %s; value %s", [json.marshal(v.container), v.list, _format_value(v.value)]) if {
+	v.list
+} else := sprintf("value %s", [_format_value(v.value)])
+
+_format_value(x) := s if {
+	s := json.marshal(x)
+	count(s) <= 200
+} else := concat("", [substring(json.marshal(x), 0, 199), "…"])
 
 _admission_review if {
 	is_object(input)
