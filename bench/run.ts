@@ -162,6 +162,7 @@ async function kyvernoSection() {
   });
   type Applied = Awaited<ReturnType<typeof kyvernoApply>>;
   const ours: Record<string, Applied> = {};
+  const vpol: Record<string, Applied> = {};
   const peers: Record<string, Applied & { name: string; note: string }> = {};
   // Each rule set next to its peers, so they see the same load.
   const all = kyvernoPeers();
@@ -169,14 +170,19 @@ async function kyvernoSection() {
   for (const rs of ['pss_restricted', 'pss_baseline', 'eci'].filter((r) => (ruleSets as readonly string[]).includes(r))) {
     ours[rs] = await kyvernoApply([join(GENERATED, rs, 'kyverno', 'clusterpolicy.yaml')], objects, effort);
     log(`kyverno apply ${rs}: ${fmt(ours[rs]!.s)} s`);
+    vpol[rs] = await kyvernoApply(vpolFiles(rs), objects, effort);
+    log(`kyverno apply ${rs} ValidatingPolicy: ${fmt(vpol[rs]!.s)} s`);
     for (const key of peersOf[rs] ?? []) {
       const peer = all[key];
       peers[key] = { name: peer.name, note: peer.note, ...(await kyvernoApply(peer.files, objects, effort)) };
       log(`kyverno apply ${peer.name}: ${fmt(peers[key]!.s)} s`);
     }
   }
-  return { pods: pods.length, podIds: pods.map((p) => p.id), ours, peers };
+  return { pods: pods.length, podIds: pods.map((p) => p.id), ours, vpol, peers };
 }
+
+/** The ValidatingPolicies of kyverno-vpol/ (not its kustomization). */
+const vpolFiles = (rs: string) => filesIn(join(GENERATED, rs, 'kyverno-vpol'), '.yaml').filter((f) => !f.endsWith('kustomization.yaml'));
 
 function filesIn(dir: string, ext: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(ext) && statSync(join(dir, f)).isFile()).sort().map((f) => join(dir, f)) : [];
@@ -190,6 +196,11 @@ function sizesSection() {
     const bytes = (f: string) => (existsSync(f) ? statSync(f).size : 0);
     ours[rs] = { ...s, regoBytes: bytes(join(GENERATED, rs, 'rego', 'policy.rego')), wasmBytes: bytes(join(GENERATED, rs, 'bundle', 'policy.wasm')), largestObjectJsonBytes: Math.max(0, ...s.objects.map((o) => o.jsonBytes)) };
   }
+  const vpol: Record<string, Sizes & { largestObjectJsonBytes: number }> = {};
+  for (const rs of ruleSets) {
+    const s = sizesOf(vpolFiles(rs));
+    vpol[rs] = { ...s, largestObjectJsonBytes: Math.max(0, ...s.objects.map((o) => o.jsonBytes)) };
+  }
   const peers: Record<string, Sizes & { name: string }> = {};
   for (const [key, peer] of Object.entries(kyvernoPeers())) peers[key] = { name: peer.name, ...sizesOf(peer.files) };
   const work = mkdtempSync(join(tmpdir(), 'eci-bench-gk-'));
@@ -199,7 +210,7 @@ function sizesSection() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { ours, peers };
+  return { ours, vpol, peers };
 }
 
 /** bench/scenarios.ts scenarios, one process each (peak memory is the scenario's own). */
@@ -282,6 +293,10 @@ ratios['opa bench pss_restricted µs per container, max/min 10→5,000'] = opa ?
 ratios['opa bench gatekeeper set µs per container, max/min 10→5,000'] = opa ? perContainerVariation((l) => opa.gatekeeper[l]?.us) : undefined;
 ratios['opa bench pss_restricted typical / trivial policy'] = div(opa?.ours['pss_restricted']?.['typical']?.us, opa?.trivial['typical']?.us);
 ratios['kyverno apply pss_restricted / pod-security-cel'] = div(kyverno?.ours['pss_restricted']?.s, kyverno?.peers['cel']?.s);
+ratios['kyverno apply pss_restricted ValidatingPolicy / pod-security-cel'] = div(kyverno?.vpol['pss_restricted']?.s, kyverno?.peers['cel']?.s);
+ratios['kyverno apply pss_baseline ValidatingPolicy / pod-security-cel (baseline)'] = div(kyverno?.vpol['pss_baseline']?.s, kyverno?.peers['celBaseline']?.s);
+ratios['YAML bytes pss_restricted ValidatingPolicy / pod-security-cel'] = div(sizes?.vpol['pss_restricted']?.yamlBytes, sizes?.peers['cel']?.yamlBytes);
+ratios['YAML bytes pss_baseline ValidatingPolicy / pod-security-cel (baseline)'] = div(sizes?.vpol['pss_baseline']?.yamlBytes, sizes?.peers['celBaseline']?.yamlBytes);
 ratios['kyverno apply pss_restricted / podsecurity-subrule-restricted'] = div(kyverno?.ours['pss_restricted']?.s, kyverno?.peers['subrule']?.s);
 ratios['kyverno apply pss_baseline / pod-security-cel (baseline)'] = div(kyverno?.ours['pss_baseline']?.s, kyverno?.peers['celBaseline']?.s);
 ratios['kyverno apply pss_baseline / podsecurity-subrule-baseline'] = div(kyverno?.ours['pss_baseline']?.s, kyverno?.peers['subruleBaseline']?.s);
@@ -315,8 +330,14 @@ if (opa) {
   target('opa bench pss_restricted vs gatekeeper set ≤ 0.1×', 'opa bench pss_restricted / gatekeeper set, typical', ratios['opa bench pss_restricted / gatekeeper set, typical'], 0.1, '×');
   target('per-container cost variation ≤ 2×', 'opa bench pss_restricted µs/container max/min, 10→5,000', ratios['opa bench pss_restricted µs per container, max/min 10→5,000'], 2, '×');
 }
-if (sizes) target('pss_restricted YAML vs pod-security-cel ≤ 1.5×', 'YAML bytes pss_restricted / pod-security-cel', ratios['YAML bytes pss_restricted / pod-security-cel'], 1.5, '×');
-if (kyverno) target('kyverno apply pss_restricted vs pod-security-cel ≤ 1.0×', 'kyverno apply pss_restricted / pod-security-cel (40 pods)', ratios['kyverno apply pss_restricted / pod-security-cel'], 1, '×');
+if (sizes) {
+  target('pss_restricted YAML vs pod-security-cel ≤ 1.5×', 'YAML bytes pss_restricted ClusterPolicy / pod-security-cel', ratios['YAML bytes pss_restricted / pod-security-cel'], 1.5, '×');
+  target('pss_restricted YAML vs pod-security-cel ≤ 1.5×', 'YAML bytes pss_restricted ValidatingPolicy / pod-security-cel', ratios['YAML bytes pss_restricted ValidatingPolicy / pod-security-cel'], 1.5, '×');
+}
+if (kyverno) {
+  target('kyverno apply pss_restricted vs pod-security-cel ≤ 1.0×', 'kyverno apply pss_restricted ClusterPolicy / pod-security-cel (40 pods)', ratios['kyverno apply pss_restricted / pod-security-cel'], 1, '×');
+  target('kyverno apply pss_restricted vs pod-security-cel ≤ 1.0×', 'kyverno apply pss_restricted ValidatingPolicy / pod-security-cel (40 pods)', ratios['kyverno apply pss_restricted ValidatingPolicy / pod-security-cel'], 1, '×');
+}
 if (scenarios) {
   const a = scenarios['audit-20mb'];
   target('audit 20 MB ≤ 4 s', 'eci-policy audit --rule-set eci, 20 MB manifest', div(a?.auditMs ?? a?.ms, 1000), 4, 's');
@@ -367,7 +388,12 @@ if (kyverno) {
     table(
       `kyverno apply: wall seconds of one process over ${kyverno.pods} PSA v1.37 pods, labelled alibabacloud.com/eci: "true" (median of up to ${effort.repeats} runs, fewer past a minute)`,
       ['policy', 's', 'report results'],
-      [...ruleSets.map((rs): Cell[] => [`${rs} (generated ClusterPolicy)`, kyverno.ours[rs]!.s, fmtResults(kyverno.ours[rs]!.results)]), ...Object.values(kyverno.peers).map((p): Cell[] => [`${p.name} (${p.note})`, p.s, fmtResults(p.results)])],
+      [
+        ...ruleSets.flatMap((rs): Cell[][] => [
+          [`${rs} (generated ClusterPolicy)`, kyverno.ours[rs]!.s, fmtResults(kyverno.ours[rs]!.results)],
+          [`${rs} (generated ValidatingPolicies)`, kyverno.vpol[rs]!.s, fmtResults(kyverno.vpol[rs]!.results)],
+        ]),
+        ...Object.values(kyverno.peers).map((p): Cell[] => [`${p.name} (${p.note})`, p.s, fmtResults(p.results)])],
     ),
   );
 }
@@ -381,6 +407,10 @@ if (sizes) {
         ...ruleSets.map((rs): Cell[] => {
           const s = sizes.ours[rs]!;
           return [`${rs} kyverno/`, s.objects.length, s.yamlBytes, s.jsonBytes, s.largestObjectJsonBytes, s.regoBytes, s.wasmBytes];
+        }),
+        ...ruleSets.map((rs): Cell[] => {
+          const s = sizes.vpol[rs]!;
+          return [`${rs} kyverno-vpol/`, s.objects.length, s.yamlBytes, s.jsonBytes, s.largestObjectJsonBytes];
         }),
         ...Object.values(sizes.peers).map((p): Cell[] => [p.name, p.objects.length || undefined, p.yamlBytes, p.jsonBytes, p.objects.length ? Math.max(...p.objects.map((o) => o.jsonBytes)) : undefined]),
       ],
@@ -422,7 +452,7 @@ const roundAll = (v: unknown): unknown =>
   typeof v === 'number' ? round(v) : Array.isArray(v) ? v.map(roundAll) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundAll(x)])) : v;
 const results = {
   meta: { ...meta, wallSeconds, loadAverageAtEnd: loadavg(), errors },
-  figures: { opaWasm: wasm?.ours, opaBench: opa?.ours, kyvernoApply: kyverno?.ours, sizes: sizes?.ours, scenarios },
+  figures: { opaWasm: wasm?.ours, opaBench: opa?.ours, kyvernoApply: kyverno?.ours, kyvernoApplyVpol: kyverno?.vpol, sizes: sizes?.ours, sizesVpol: sizes?.vpol, scenarios },
   anchors: {
     opaWasmTrivialPolicy: wasm?.trivial,
     jsonParseStringify: wasm?.json,
