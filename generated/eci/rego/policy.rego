@@ -584,7 +584,6 @@ violations contains v if {
 			some key, item in n1
 			not key in {"capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser"}
 			item != null
-			item != null
 			not "ECI-CTR-008" in _rules_off
 			w2 := {"rule": "ECI-CTR-008", "action": _rule_action("ECI-CTR-008"), "kind": _kind, "namespace": _namespace, "name": _name, "path": concat("", [_spec_str, ".", ln, "[", format_int(ci, 10), "].securityContext", _key_seg(key)]), "value": item, "message": "container securityContext field is not honoured by ECI (supported: runAsUser, runAsGroup, runAsNonRoot, privileged, capabilities, readOnlyRootFilesystem, procMount)", "list": ln, "container": object.get(c, "name", "")}
 		], [w2 |

@@ -650,7 +650,7 @@ function containerRule(codes: readonly CheckCode[]): RegoCheck | undefined {
         ...leaf.each.slice(0, -1),
         leaf.enabled,
         leaf.each.at(-1)!.replace(/^v := /, `${w} := `),
-      ];
+      ].filter((l, i, all) => l !== all[i - 1]); // a subject's `item != null` and a condition's, once
       sets.push([`[${w} |`, ...body.map((l) => `\t${l}`), ']']);
     }
     for (const [key, child] of node.children) {
