@@ -14,6 +14,8 @@ import { kustomization } from './kyverno/kustomization.ts';
 import type { Fixture } from '../fixtures/corpus.ts';
 import { referenceJson } from './reference/lower.ts';
 import { lowerRuleSet as lowerVpol, vpolFile } from './kyverno-vpol/lower.ts';
+import { lowerPolicyTests } from './kyverno/policy-tests.ts';
+import { lowerRuleSet as lowerVap } from './vap/lower.ts';
 import { checkYamlDocument } from './kyverno/verify.ts';
 
 export interface Target {
@@ -24,6 +26,15 @@ export interface Target {
    * suite (when the rule set has fixtures).
    */
   readonly emit: (rs: RuleSet, params: ParamValues, header: HeaderInput, fixtures: readonly Fixture[]) => Result<Map<string, string>>;
+}
+
+/** The folder's files with its `kyverno test` suite in tests/, when the suite has fixtures. */
+function withSuite(files: Map<string, string>, tests: { readonly fixtures: number; readonly resources: string }, suite: () => string): Map<string, string> {
+  if (tests.fixtures) {
+    files.set('tests/kyverno-test.yaml', suite());
+    files.set('tests/resources.yaml', tests.resources);
+  }
+  return files;
 }
 
 export const targets: readonly Target[] = [
@@ -43,29 +54,57 @@ export const targets: readonly Target[] = [
       const errors: Diagnostic[] = checkKyvernoOutput(text, `generated/${rs.name}/kyverno/clusterpolicy.yaml`);
       if (errors.length) return fail(errors);
       const files = new Map([['clusterpolicy.yaml', text]]);
-      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, ['clusterpolicy.yaml']), header));
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, 'kyverno', ['clusterpolicy.yaml']), header));
       const tests = lowerKyvernoTests(rs, params, policy, fixtures);
-      if (tests.fixtures) {
-        files.set('tests/kyverno-test.yaml', render('kyverno/kyverno-test.yaml', tests.input, header));
-        files.set('tests/resources.yaml', tests.resources);
-      }
-      return ok(files);
+      return ok(withSuite(files, tests, () => render('kyverno/kyverno-test.yaml', tests.input, header)));
     },
   },
   {
     name: 'kyverno-vpol',
-    emit: (rs, params, header) => {
+    emit: (rs, params, header, fixtures) => {
       const files = new Map<string, string>();
       const errors: Diagnostic[] = [];
-      for (const policy of lowerVpol(rs, params).policies) {
-        const file = vpolFile(policy);
+      const policies = lowerVpol(rs, params).policies.map((policy) => ({ policy, file: vpolFile(policy) }));
+      for (const { policy, file } of policies) {
         const text = render('kyverno-vpol/validatingpolicy.yaml', policy, header);
         errors.push(...checkYamlDocument(text, `generated/${rs.name}/kyverno-vpol/${file}`, 'ValidatingPolicy'));
         files.set(file, text);
       }
       if (errors.length) return fail(errors);
-      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, [...files.keys()]), header));
-      return ok(files);
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, 'kyverno-vpol', [...files.keys()]), header));
+      const suite = { folder: 'kyverno-vpol', flag: 'isValidatingPolicy', policies: policies.map((p) => p.policy), files: policies.map((p) => p.file) };
+      const tests = lowerPolicyTests(rs, params, suite, fixtures);
+      return ok(withSuite(files, tests, () => render('kyverno/policy-test.yaml', tests.input, header)));
+    },
+  },
+  {
+    name: 'vap',
+    emit: (rs, params, header, fixtures) => {
+      const out = lowerVap(rs, params);
+      const files = new Map<string, string>();
+      const errors: Diagnostic[] = [];
+      const add = (file: string, kind: string, text: string) => {
+        // Objects the API server reads: no Kyverno substitution (the CEL escapes braces anyway).
+        errors.push(...checkYamlDocument(text, `generated/${rs.name}/vap/${file}`, kind, false));
+        files.set(file, text);
+      };
+      for (const policy of out.policies) {
+        add(`policy-${policy.action}.yaml`, 'ValidatingAdmissionPolicy', render('vap/policy.yaml', policy, header));
+        add(`binding-${policy.action}.yaml`, 'ValidatingAdmissionPolicyBinding', render('vap/binding.yaml', policy, header));
+      }
+      if (out.params) add('params.yaml', 'ConfigMap', render('vap/params.yaml', out.params, header));
+      if (errors.length) return fail(errors);
+      const objects = [...files.keys()];
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, 'vap', objects), header));
+      const suite = {
+        folder: 'vap',
+        flag: 'isValidatingAdmissionPolicy',
+        policies: out.policies,
+        files: objects.filter((f) => f !== 'params.yaml'),
+        paramFiles: out.params ? ['params.yaml'] : [],
+      };
+      const tests = lowerPolicyTests(rs, params, suite, fixtures);
+      return ok(withSuite(files, tests, () => render('kyverno/policy-test.yaml', tests.input, header)));
     },
   },
   {

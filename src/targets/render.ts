@@ -12,6 +12,8 @@ import type { RegoTemplateInput } from './rego/lower.ts';
 import type { KyvernoTemplateInput } from './kyverno/lower.ts';
 import type { KyvernoTestsInput } from './kyverno/tests.ts';
 import type { ValidatingPolicy } from './kyverno-vpol/lower.ts';
+import type { PolicyTestsInput } from './kyverno/policy-tests.ts';
+import type { VapParamsInput, VapPolicy } from './vap/lower.ts';
 import type { KustomizationInput } from './kyverno/kustomization.ts';
 import type { RegoTestsInput } from './rego/tests.ts';
 import type { DocsTemplateInput } from './reference/docs.ts';
@@ -38,6 +40,10 @@ export interface TemplateInputs {
   'reference/POLICIES.md': DocsTemplateInput;
   'kyverno/kustomization.yaml': KustomizationInput;
   'kyverno-vpol/validatingpolicy.yaml': ValidatingPolicy;
+  'kyverno/policy-test.yaml': PolicyTestsInput;
+  'vap/policy.yaml': VapPolicy;
+  'vap/binding.yaml': VapPolicy;
+  'vap/params.yaml': VapParamsInput;
 }
 export type TemplateName = keyof TemplateInputs;
 

@@ -1,7 +1,7 @@
-// Each leg of the matrix must catch a broken policy: a copy of the generated Rego and of the
-// generated ClusterPolicy and ValidatingPolicies with NET_ADMIN dropped from the capability allowlist is run over the
-// ECI-CTR-001 fixtures, and every leg must then disagree with a fixture that adds NET_ADMIN
-// (the catalogue allows it).
+// Each leg of the matrix must catch a broken policy: copies of the generated Rego, ClusterPolicy,
+// ValidatingPolicies and ValidatingAdmissionPolicies with NET_ADMIN dropped from the capability
+// allowlist are run over the ECI-CTR-001 fixtures, and every leg must then disagree with a
+// fixture that adds NET_ADMIN (the catalogue allows it).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,14 +19,15 @@ const drop = (literal: string) => (text: string) => {
   return mutated;
 };
 // In Rego the set element is `"NET_ADMIN", `; in the CEL (single-quoted literals) it is `'NET_ADMIN', `.
-// The ValidatingPolicies are one per action; the allowlist is in the deny one only.
-const vpolChanged: boolean[] = [];
-const vpol = (text: string) => {
+// The ValidatingPolicies and ValidatingAdmissionPolicies are one per action; the allowlist is
+// in the deny one only.
+const changed = { vpol: [] as boolean[], vap: [] as boolean[] };
+const dropIn = (artefact: keyof typeof changed) => (text: string) => {
   const mutated = text.replaceAll("'NET_ADMIN', ", '');
-  vpolChanged.push(mutated !== text);
+  changed[artefact].push(mutated !== text);
   return mutated;
 };
-const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', "), vpol };
+const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', "), vpol: dropIn('vpol'), vap: dropIn('vap') };
 
 const intact = await runMatrix(c, fixtures, LEGS);
 const broken = await runMatrix(c, fixtures, LEGS, mutation);
@@ -39,8 +40,9 @@ const disagreements = (rows: typeof intact, leg: EngineName) =>
     return d.missing.length + d.unexpected.length > 0;
   }).length;
 
-test('the mutation changed a ValidatingPolicy', () => {
-  assert.ok(vpolChanged.includes(true));
+test('the mutation changed a ValidatingPolicy and a ValidatingAdmissionPolicy', () => {
+  assert.ok(changed.vpol.includes(true));
+  assert.ok(changed.vap.includes(true));
 });
 
 for (const leg of LEGS) {

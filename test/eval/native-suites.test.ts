@@ -1,5 +1,5 @@
 // The engines' own test tools on the generated suites: `opa test` on rego/ and `kyverno test`
-// on kyverno/tests/, over a fresh compile of spec/ (the same bytes as generated/, which CI
+// on kyverno/tests/, kyverno-vpol/tests/ and vap/tests/, over a fresh compile of spec/ (the same bytes as generated/, which CI
 // checks separately).
 
 import { execFile } from 'node:child_process';
@@ -31,11 +31,12 @@ for (const ruleSet of ruleSetsWithFixtures()) {
     assert.match(stdout, new RegExp(`^PASS: ${fixtures}/${fixtures}$`, 'm'), stdout.slice(-2000));
   });
 
-  test(`${ruleSet}: kyverno test passes every expected rule result`, async () => {
+  /** `kyverno test` on a generated suite: 0 failed, and at least `min` results checked. */
+  const kyvernoTest = async (dir: string, min: number) => {
     let stdout = '';
     let status = 0;
     try {
-      ({ stdout } = await run(engine('kyverno'), ['test', join(out, 'kyverno', 'tests'), '--remove-color', '--fail-only'], {
+      ({ stdout } = await run(engine('kyverno'), ['test', join(out, dir, 'tests'), '--remove-color', '--fail-only'], {
         maxBuffer: 256 * 1024 * 1024,
       }));
     } catch (e) {
@@ -47,10 +48,22 @@ for (const ruleSet of ruleSetsWithFixtures()) {
     const summary = /Test Summary: (\d+) out of (\d+) tests failed/.exec(stdout);
     assert.ok(summary, `no summary from kyverno test:\n${stdout.slice(-3000)}`);
     assert.is(Number(summary[1]), 0, stdout.slice(-3000));
-    // Every rule of the policy gives a result for every fixture of a matched kind.
-    const fixtures = loadFixtures(ruleSet).length;
-    assert.ok(Number(summary[2]) > fixtures * c.ruleSet.rules.length, `only ${summary[2]} results checked`);
+    assert.ok(Number(summary[2]) > min, `only ${summary[2]} results checked`);
     assert.is(status, 0);
+  };
+
+  test(`${ruleSet}: kyverno test passes every expected rule result of the ClusterPolicy`, async () => {
+    // Every rule of the policy gives a result for every fixture of a matched kind.
+    await kyvernoTest('kyverno', loadFixtures(ruleSet).length * c.ruleSet.rules.length);
+  });
+
+  test(`${ruleSet}: kyverno test passes every expected result of the ValidatingPolicies`, async () => {
+    // Each policy gives a result for every fixture in scope that reaches admission.
+    await kyvernoTest('kyverno-vpol', loadFixtures(ruleSet).length / 2);
+  });
+
+  test(`${ruleSet}: kyverno test passes every expected result of the ValidatingAdmissionPolicies`, async () => {
+    await kyvernoTest('vap', loadFixtures(ruleSet).length / 2);
   });
 
   test(`${ruleSet}: the ClusterPolicy loads with no warning but kyverno.io/v1's deprecation`, async () => {

@@ -1,6 +1,6 @@
 // The bounded differential fuzzing campaigns of `npm test`: a fixed seed (printed), generated
-// cases through OPA WASM and native opa, every 20th through Kyverno too (ClusterPolicy and
-// ValidatingPolicy); 0 disagreements. One campaign per rule set with a generator
+// cases through OPA WASM, native opa and conftest, every 20th through the Kyverno CLI too
+// (ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy); 0 disagreements. One campaign per rule set with a generator
 // (test/fuzz/arbitraries.ts for ECI, arbitraries-pss.ts for the Pod Security Standards sets).
 // Longer campaigns:
 // npm run fuzz -- --rule-set R --cases N --seed S [--kyverno-every K].

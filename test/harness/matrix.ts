@@ -1,5 +1,6 @@
 // The verification matrix: every fixture through OPA WASM, native `opa eval` and `kyverno
-// apply` (the ClusterPolicy and the ValidatingPolicies), each result normalised to the facts of ECI-RULES.md.
+// apply` (the ClusterPolicy, the ValidatingPolicies, and the ValidatingAdmissionPolicies with
+// their bindings and parameters), each result normalised to the facts of ECI-RULES.md.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,15 +16,16 @@ import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targe
 import { fixtureParams, wasmOf } from './compiled.ts';
 import { conftestBatch, kyvernoApplyBatch, kyvernoVpolBatch, opaEvalBatch } from './engines.ts';
 import { lowerRuleSet as lowerVpol, VPOL_SEPARATOR } from '../../src/targets/kyverno-vpol/lower.ts';
+import { lowerRuleSet as lowerVap, VAP_SEPARATOR } from '../../src/targets/vap/lower.ts';
 import type { CompareOptions, Facts } from './facts.ts';
 import { admissionObject, getPath, templatePath, type Fixture } from '../../src/fixtures/corpus.ts';
 
-export type EngineName = 'opa-wasm' | 'opa' | 'conftest' | 'kyverno' | 'kyverno-vpol';
+export type EngineName = 'opa-wasm' | 'opa' | 'conftest' | 'kyverno' | 'kyverno-vpol' | 'vap';
 
 /** The legs that evaluate an admitted object (a Pod or pod controller), not any document. */
-export const ADMISSION_LEGS: readonly EngineName[] = ['kyverno', 'kyverno-vpol'];
+export const ADMISSION_LEGS: readonly EngineName[] = ['kyverno', 'kyverno-vpol', 'vap'];
 /** Every leg, in the order the reports list them. */
-export const ALL_LEGS: readonly EngineName[] = ['opa-wasm', 'opa', 'conftest', 'kyverno', 'kyverno-vpol'];
+export const ALL_LEGS: readonly EngineName[] = ['opa-wasm', 'opa', 'conftest', 'kyverno', 'kyverno-vpol', 'vap'];
 /**
  * What a leg's facts can be compared on: the Kyverno legs' messages carry no values, and
  * conftest's (the package's deny/warn strings) carry them cut at 200 characters.
@@ -49,6 +51,8 @@ export interface Mutation {
   readonly kyverno?: (text: string) => string;
   /** Applied to each ValidatingPolicy's YAML. */
   readonly vpol?: (text: string) => string;
+  /** Applied to each ValidatingAdmissionPolicy's YAML. */
+  readonly vap?: (text: string) => string;
 }
 
 const regoOf = (c: CompiledRuleSet, mutation: Mutation) => (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
@@ -148,6 +152,13 @@ export async function runMatrix(
     type Group = { leg: EngineName; params: ParamValues; members: { row: number; object: Record<string, unknown> }[] };
     const apply = (g: Group): Promise<(Facts & { index?: number })[][]> => {
       const cases = g.members.map((m) => ({ object: m.object }));
+      if (g.leg === 'vap') {
+        const out = lowerVap(rs, g.params);
+        const actions = new Map(out.policies.map((p) => [p.name, p.action]));
+        const texts = out.policies.flatMap((p) => [(mutation.vap ?? ((t) => t))(render('vap/policy.yaml', p, header)), render('vap/binding.yaml', p, header)]);
+        const params = out.params ? [render('vap/params.yaml', out.params, header)] : [];
+        return kyvernoVpolBatch(texts, cases, (name) => actions.get(name), VAP_SEPARATOR, params);
+      }
       if (g.leg === 'kyverno-vpol') {
         const policies = lowerVpol(rs, g.params).policies;
         const actions = new Map(policies.map((p) => [p.name, p.action]));

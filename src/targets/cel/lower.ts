@@ -91,6 +91,11 @@ export interface CelParams {
   readonly list: (name: string) => readonly string[];
   /** Namespaces of a namespaceApproval parameter (empty: approved nowhere). */
   readonly namespaces: (name: string) => readonly string[];
+  /**
+   * Set for targets that read the list parameters when they evaluate (a ValidatingAdmission-
+   * Policy's paramKind): the CEL list of a parameter's values. The others compile them in.
+   */
+  readonly runtime?: (name: string) => string;
 }
 
 /** The rule set's parameter values, compiled into the CEL (the CEL targets have no data document). */
@@ -520,11 +525,14 @@ export function conditionExpr(c: Condition, scope: Scope): string {
     case 'regex':
       return bind(v(c.ref), rule, (x) => `type(${x}) == string && ${x}.matches(${celString(c.pattern)})`);
     case 'inParamList': {
-      const values = [...new Set(rule.params.list(c.param).map((p) => applyTransform(c.transform, p)))].sort();
-      return bind(v(c.ref), rule, (x) => `type(${x}) == string && ${transformExpr(c.transform, x)} in ${celList(values)}`);
+      const { runtime } = rule.params;
+      const values = runtime
+        ? rule.hoist(`param ${c.param} ${c.transform ?? ''}`, () => `${runtime(c.param)}.map(p, ${transformExpr(c.transform, 'p')})`)
+        : celList([...new Set(rule.params.list(c.param).map((p) => applyTransform(c.transform, p)))].sort());
+      return bind(v(c.ref), rule, (x) => `type(${x}) == string && ${transformExpr(c.transform, x)} in ${values}`);
     }
     case 'namespaceApproved':
-      return `request.namespace in ${celList(rule.params.namespaces(c.param))}`;
+      return `request.namespace in ${rule.params.runtime ? rule.params.runtime(c.param) : celList(rule.params.namespaces(c.param))}`;
     case 'numberDefined':
       return `${numberExpr(c.expr, scope)} != null`;
     case 'atMost':

@@ -1,15 +1,7 @@
 // IR → Kyverno ValidatingPolicy (policies.kyverno.io/v1), the successor of the ClusterPolicy:
 // one policy per action the rule set uses (Deny for deny; Audit and Warn for warn), each holding
-// every rule with that action. The CEL is the shared lowering of src/targets/cel/, with the
-// policy's variables shared by all its rules: the pod template, the normalised maps and the
-// container entries are computed once per resource, not once per rule as in the ClusterPolicy.
-//
-// One validation per policy: Kyverno stops at a policy's first failing validation
-// (pkg/cel/policies/vpol/compiler/policy.go, v1.19.1), so a validation per rule would report
-// only the first failing rule. The validation fails when any rule has facts, and its message
-// names each failing rule and lists the facts as `<RULE-ID> <path>[@<list>[<index>]]`, at most
-// MESSAGE_MAX_FACTS per rule (Kubernetes caps a message at 5 KiB; 10 facts of each failing rule
-// stay well within it for the usual paths).
+// every rule with that action, from the shared CEL policies of src/targets/cel/policy.ts (one
+// validation per policy, facts of every failing rule in its message; see there why).
 //
 // Pod controllers are matched by the policy itself, which reads the pod template by kind
 // (variable `t`), rather than by Kyverno's autogen: autogen rewrites `object.spec` into the
@@ -18,50 +10,21 @@
 //
 // Parameters are compiled in, as in the ClusterPolicy: a ValidatingPolicy has no paramKind.
 
-import type { Action, ParamValues, RuleSet } from '../../ir/types.ts';
+import type { ParamValues, RuleSet } from '../../ir/types.ts';
 import { MESSAGE_MAX_FACTS } from '../kyverno/lower.ts';
-import {
-  celParams,
-  celString,
-  checkFacts,
-  inputChecks,
-  oneLineMessage,
-  resourceRules,
-  ruleFacts,
-  RuleContext,
-  selectorExpr,
-  SPEC_NOT_MAP,
-  templateExpr,
-  type CelVariable,
-  type ResourceRule,
-  type TemplateShape,
-} from '../cel/lower.ts';
+import { celParams } from '../cel/lower.ts';
+import { admissionPolicies, POLICY_SEPARATOR, type AdmissionPolicy } from '../cel/policy.ts';
 
-export const VPOL_SEPARATOR = ' :: ';
+export const VPOL_SEPARATOR = POLICY_SEPARATOR;
 /**
  * Facts listed per rule, as in the ClusterPolicy (MESSAGE_MAX_FACTS); beyond them the rule's
  * last entry is `<RULE-ID> (<n> more)`, so one rule with many offending items cannot crowd out
- * the others' facts.
+ * the others' facts. Kubernetes caps a message at 5 KiB; 10 facts of each failing rule stay
+ * well within it for the usual paths.
  */
 export const VPOL_MAX_FACTS = MESSAGE_MAX_FACTS;
-/** Each failing rule's text in the message, at most this long. */
-const TEXT_MAX = 120;
 
-export interface ValidatingPolicy {
-  readonly name: string;
-  readonly action: Action;
-  readonly title: string;
-  readonly description: string;
-  readonly validationActions: readonly string[];
-  readonly resourceRules: readonly ResourceRule[];
-  /** The selector on the pod (template) labels; absent when it selects every pod. */
-  readonly scope: string | null;
-  readonly variables: readonly CelVariable[];
-  readonly expression: string;
-  readonly messageExpression: string;
-  /** The IR rules in the policy, in the order of its facts. */
-  readonly ruleIds: readonly string[];
-}
+export type ValidatingPolicy = AdmissionPolicy;
 
 export interface VpolTemplateInput {
   readonly policies: readonly ValidatingPolicy[];
@@ -70,78 +33,6 @@ export interface VpolTemplateInput {
 /** The policies' file names under generated/<rule-set>/kyverno-vpol/. */
 export const vpolFile = (p: ValidatingPolicy): string => `validatingpolicy-${p.action}.yaml`;
 
-interface Part {
-  readonly ruleId: string;
-  readonly text: string;
-  readonly facts: string;
-  /** Skipped when the pod spec is not an object (the input rule reports that). */
-  readonly guarded: boolean;
-}
-
-function policyFor(rs: RuleSet, shape: TemplateShape, scope: string | null, action: Action, ctx: RuleContext, parts: readonly Part[]): ValidatingPolicy {
-  const vars: CelVariable[] = [...ctx.variables()];
-  parts.forEach((p, k) => vars.push({ name: `r${k}`, expression: p.guarded ? `${SPEC_NOT_MAP} ? [] : ${p.facts}` : p.facts }));
-  const n = VPOL_MAX_FACTS;
-  const listed = (k: number, id: string) => {
-    const r = `variables.r${k}`;
-    return `${r}.transformList(i, p, i < ${n}, ${celString(`${id} `)} + p) + (size(${r}) > ${n} ? [${celString(`${id} (`)} + string(size(${r}) - ${n}) + ' more)'] : [])`;
-  };
-  vars.push({ name: 'f', expression: parts.map((p, k) => listed(k, p.ruleId)).join(' + ') });
-  const texts = parts.map((p, k) => `(size(variables.r${k}) > 0 ? [${celString(`${p.ruleId}: ${oneLineMessage(p.text, TEXT_MAX)}`)}] : [])`).join(' + ');
-  const f = 'variables.f';
-  const messageExpression = `(${texts}).join('; ') + ${celString(`${VPOL_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'`;
-  return {
-    name: `${rs.name.replace(/_/g, '-')}-${action}`,
-    action,
-    title: `${rs.title} (${action === 'deny' ? 'deny' : 'warn'} rules)`,
-    description: `${rs.title}: the rules whose action is ${action} (${parts.map((p) => p.ruleId).join(', ')}). Generated by eci-policy.`,
-    validationActions: action === 'deny' ? ['Deny'] : ['Audit', 'Warn'],
-    resourceRules: resourceRules(['Pod', ...shape.controllers]),
-    scope,
-    variables: vars,
-    expression: `size(${f}) == 0`,
-    messageExpression,
-    ruleIds: parts.map((p) => p.ruleId),
-  };
-}
-
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): VpolTemplateInput {
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
-  const shape: TemplateShape = { controllers: rs.podControllers };
-  // matchConditions run before the variables: the selector reads the template itself.
-  const scope = selectorExpr(selector, templateExpr(shape));
-  const p = celParams(params);
-  const policies: ValidatingPolicy[] = [];
-  for (const action of ['deny', 'warn'] as const) {
-    const ctx = new RuleContext(shape, p);
-    const parts: Part[] = [];
-    if (action === 'deny') {
-      const checks = inputChecks();
-      const messages = new Set(checks.map((c) => c.message));
-      parts.push({
-        ruleId: rs.inputRule.id,
-        text: messages.size === 1 ? checks[0]!.message : rs.inputRule.title,
-        facts: ruleFacts(checks.map((c) => ({ scope: 'pod', expr: c.expr })), false),
-        guarded: false,
-      });
-    }
-    for (const rule of rs.rules) {
-      const setting = params.actions[rule.id] ?? rule.action;
-      if (setting === 'off') continue;
-      const checks = rule.checks.filter((c) => (c.action === 'rule' ? setting : c.action) === action);
-      if (!checks.length) continue;
-      const messages = new Set(checks.map((c) => c.message));
-      parts.push({
-        ruleId: rule.id,
-        text: messages.size === 1 ? checks[0]!.message : rule.title,
-        facts: ruleFacts(
-          checks.map((c) => checkFacts(c.subject, c.violation, c.at ?? [], ctx)),
-          rule.level === 'container',
-        ),
-        guarded: true,
-      });
-    }
-    if (parts.length) policies.push(policyFor(rs, shape, scope, action, ctx, parts));
-  }
-  return { policies };
+  return { policies: admissionPolicies(rs, params, celParams(params), VPOL_MAX_FACTS, ['Audit', 'Warn']) };
 }

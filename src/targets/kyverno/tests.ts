@@ -35,9 +35,21 @@ function inScope(object: Record<string, unknown>, selector: Readonly<Record<stri
   return Object.entries(selector).every(([k, v]) => labels && typeof labels === 'object' && (labels as Record<string, unknown>)[k] === v);
 }
 
-export function lowerKyvernoTests(rs: RuleSet, params: ParamValues, policy: KyvernoTemplateInput, fixtures: readonly Fixture[]): KyvernoTests {
+/** One fixture as the Kyverno suites send it: named, with its kind and whether the selector takes it. */
+export interface AdmittedFixture {
+  readonly fixture: Fixture;
+  readonly name: string;
+  readonly kind: string;
+  readonly scoped: boolean;
+}
+
+/**
+ * The fixtures a Kyverno suite can run: default parameters (the policies have them compiled in)
+ * and an object that reaches admission; with their resource documents (JSON, `---` separated).
+ */
+export function admittedFixtures(rs: RuleSet, params: ParamValues, fixtures: readonly Fixture[]): { readonly admitted: AdmittedFixture[]; readonly resources: string } {
   const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
-  const grouped = new Map<string, { rule: string; kind: string; result: KyvernoTestResult['result']; resources: string[] }>();
+  const admitted: AdmittedFixture[] = [];
   const docs: string[] = [];
   for (const fixture of fixtures) {
     if (fixture.params && Object.keys(fixture.params).length) continue;
@@ -46,23 +58,41 @@ export function lowerKyvernoTests(rs: RuleSet, params: ParamValues, policy: Kyve
     const name = resourceName(fixture.name);
     const object: Record<string, unknown> = { ...adm.object, metadata: { ...(adm.object['metadata'] as object), name } };
     docs.push(JSON.stringify(object));
-    const kind = String(object['kind']);
-    const scoped = inScope(object, selector);
-    for (const rule of policy.rules.filter((r) => r.kinds.includes(kind))) {
-      const action = rule.failureAction === 'Enforce' ? 'deny' : 'warn';
-      const fails = fixture.expect.some((e) => e.rule === rule.ruleId && e.action === action);
-      const result = !scoped ? 'skip' : fails ? 'fail' : 'pass';
-      const key = `${rule.name}\0${kind}\0${result}`;
-      if (!grouped.has(key)) grouped.set(key, { rule: rule.name, kind, result, resources: [] });
-      grouped.get(key)!.resources.push(name);
-    }
+    admitted.push({ fixture, name, kind: String(object['kind']), scoped: inScope(object, selector) });
   }
-  const results = [...grouped.values()].sort((a, b) =>
-    a.rule !== b.rule ? (a.rule < b.rule ? -1 : 1) : a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.result < b.result ? -1 : a.result > b.result ? 1 : 0,
+  return { admitted, resources: `${docs.join('\n---\n')}\n` };
+}
+
+/** Results grouped by (policy, rule, kind, result), in a stable order. */
+export function groupResults<R extends { readonly policy: string; readonly rule: string; readonly kind: string; readonly result: string }>(
+  rows: readonly (R & { readonly resource: string })[],
+): (R & { resources: string[] })[] {
+  const grouped = new Map<string, R & { resources: string[] }>();
+  for (const { resource, ...row } of rows) {
+    const key = `${row.policy}\0${row.rule}\0${row.kind}\0${row.result}`;
+    if (!grouped.has(key)) grouped.set(key, { ...(row as unknown as R), resources: [] });
+    grouped.get(key)!.resources.push(resource);
+  }
+  const order = (a: R, b: R) => (a.policy !== b.policy ? (a.policy < b.policy ? -1 : 1) : a.rule !== b.rule ? (a.rule < b.rule ? -1 : 1) : a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.result < b.result ? -1 : a.result > b.result ? 1 : 0);
+  return [...grouped.values()].sort(order);
+}
+
+export function lowerKyvernoTests(rs: RuleSet, params: ParamValues, policy: KyvernoTemplateInput, fixtures: readonly Fixture[]): KyvernoTests {
+  const { admitted, resources } = admittedFixtures(rs, params, fixtures);
+  const rows = admitted.flatMap(({ fixture, name, kind, scoped }) =>
+    policy.rules
+      .filter((r) => r.kinds.includes(kind))
+      .map((rule) => {
+        const action = rule.failureAction === 'Enforce' ? 'deny' : 'warn';
+        const fails = fixture.expect.some((e) => e.rule === rule.ruleId && e.action === action);
+        const result: KyvernoTestResult['result'] = !scoped ? 'skip' : fails ? 'fail' : 'pass';
+        return { policy: policy.policyName, rule: rule.name, kind, result, resource: name };
+      }),
   );
+  const results = groupResults(rows).map(({ policy: _, ...r }) => r);
   return {
     input: { name: rs.name.replace(/_/g, '-'), policyName: policy.policyName, results },
-    resources: `${docs.join('\n---\n')}\n`,
-    fixtures: docs.length,
+    resources,
+    fixtures: admitted.length,
   };
 }

@@ -5,8 +5,11 @@ import { parseAllDocuments } from 'yaml';
 import type { Diagnostic } from '../../ir/diagnostics.ts';
 import { MAX_RULE_NAME } from './lower.ts';
 
-/** One well-formed YAML document of the kind, whose spec has no text Kyverno would substitute. */
-export function checkYamlDocument(text: string, file: string, kind: string): Diagnostic[] {
+/**
+ * One well-formed YAML document of the kind, with a spec (or a ConfigMap's data); for Kyverno's
+ * own kinds (`kyvernoSubstitutes`), without text Kyverno would substitute.
+ */
+export function checkYamlDocument(text: string, file: string, kind: string, kyvernoSubstitutes = true): Diagnostic[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const errors: Diagnostic[] = [];
   for (const doc of docs) {
@@ -14,10 +17,12 @@ export function checkYamlDocument(text: string, file: string, kind: string): Dia
   }
   if (errors.length) return errors;
   if (docs.length !== 1) return [{ code: 'kyverno-yaml', message: `expected one YAML document, found ${docs.length}`, file }];
-  const object = docs[0]!.toJS() as { kind?: string; spec?: unknown };
-  if (object.kind !== kind || typeof object.spec !== 'object') return [{ code: 'kyverno-shape', message: `not a ${kind} with a spec`, file }];
+  const object = docs[0]!.toJS() as { kind?: string; spec?: unknown; data?: unknown };
+  const body = object.spec ?? object.data;
+  if (object.kind !== kind || typeof body !== 'object' || body === null) return [{ code: 'kyverno-shape', message: `not a ${kind} with a spec (or data)`, file }];
+  if (!kyvernoSubstitutes) return [];
   // Kyverno substitutes `{{ }}` variables and `$( )` references in rules before evaluating them.
-  const specText = JSON.stringify(object.spec);
+  const specText = JSON.stringify(body);
   for (const token of ['{{', '$(']) {
     if (specText.includes(token)) errors.push({ code: 'kyverno-substitution', message: `the spec contains ${token}, which Kyverno would substitute`, file });
   }

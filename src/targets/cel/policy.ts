@@ -1,0 +1,134 @@
+// A rule set as CEL admission policies, one per action: the shape the ValidatingPolicy and the
+// ValidatingAdmissionPolicy share. A policy holds every rule with its action, its variables
+// (template, normalised maps, container entries, pod-level conditions) shared by all of them,
+// and one validation: Kyverno stops at a policy's first failing validation
+// (pkg/cel/policies/vpol/compiler/policy.go, v1.19.1), so a validation per rule would report
+// only the first failing rule. The validation fails when any rule has facts; its message names
+// each failing rule and lists the facts as `<RULE-ID> <path>[@<list>[<index>]]`, at most
+// `maxFactsPerRule` per rule and then `<RULE-ID> (<n> more)`.
+
+import type { Action, ParamValues, RuleSet } from '../../ir/types.ts';
+import {
+  celString,
+  checkFacts,
+  inputChecks,
+  oneLineMessage,
+  resourceRules,
+  ruleFacts,
+  RuleContext,
+  selectorExpr,
+  SPEC_NOT_MAP,
+  templateExpr,
+  type CelParams,
+  type CelVariable,
+  type ResourceRule,
+  type TemplateShape,
+} from './lower.ts';
+
+export const POLICY_SEPARATOR = ' :: ';
+/** Each failing rule's text in the message, at most this long. */
+const TEXT_MAX = 120;
+
+export interface CelPolicy {
+  readonly action: Action;
+  readonly variables: readonly CelVariable[];
+  readonly expression: string;
+  readonly messageExpression: string;
+  /** The IR rules in the policy, in the order of its facts. */
+  readonly ruleIds: readonly string[];
+}
+
+interface Part {
+  readonly ruleId: string;
+  readonly text: string;
+  readonly facts: string;
+  /** Skipped when the pod spec is not an object (the input rule reports that). */
+  readonly guarded: boolean;
+}
+
+function policyFor(action: Action, ctx: RuleContext, parts: readonly Part[], maxFactsPerRule: number): CelPolicy {
+  const vars: CelVariable[] = [...ctx.variables()];
+  parts.forEach((p, k) => vars.push({ name: `r${k}`, expression: p.guarded ? `${SPEC_NOT_MAP} ? [] : ${p.facts}` : p.facts }));
+  const n = maxFactsPerRule;
+  const listed = (k: number, id: string) => {
+    const r = `variables.r${k}`;
+    return `${r}.transformList(i, p, i < ${n}, ${celString(`${id} `)} + p) + (size(${r}) > ${n} ? [${celString(`${id} (`)} + string(size(${r}) - ${n}) + ' more)'] : [])`;
+  };
+  vars.push({ name: 'f', expression: parts.map((p, k) => listed(k, p.ruleId)).join(' + ') });
+  const texts = parts.map((p, k) => `(size(variables.r${k}) > 0 ? [${celString(`${p.ruleId}: ${oneLineMessage(p.text, TEXT_MAX)}`)}] : [])`).join(' + ');
+  const f = 'variables.f';
+  return {
+    action,
+    variables: vars,
+    expression: `size(${f}) == 0`,
+    messageExpression: `(${texts}).join('; ') + ${celString(`${POLICY_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'`,
+    ruleIds: parts.map((p) => p.ruleId),
+  };
+}
+
+/** The rule set's policies: deny, then warn, each only when some rule has that action. */
+export function celPolicies(rs: RuleSet, params: ParamValues, p: CelParams, shape: TemplateShape, maxFactsPerRule: number): CelPolicy[] {
+  const policies: CelPolicy[] = [];
+  for (const action of ['deny', 'warn'] as const) {
+    const ctx = new RuleContext(shape, p);
+    const parts: Part[] = [];
+    if (action === 'deny') {
+      const checks = inputChecks();
+      const messages = new Set(checks.map((c) => c.message));
+      parts.push({
+        ruleId: rs.inputRule.id,
+        text: messages.size === 1 ? checks[0]!.message : rs.inputRule.title,
+        facts: ruleFacts(checks.map((c) => ({ scope: 'pod', expr: c.expr })), false),
+        guarded: false,
+      });
+    }
+    for (const rule of rs.rules) {
+      const setting = params.actions[rule.id] ?? rule.action;
+      if (setting === 'off') continue;
+      const checks = rule.checks.filter((c) => (c.action === 'rule' ? setting : c.action) === action);
+      if (!checks.length) continue;
+      const messages = new Set(checks.map((c) => c.message));
+      parts.push({
+        ruleId: rule.id,
+        text: messages.size === 1 ? checks[0]!.message : rule.title,
+        facts: ruleFacts(
+          checks.map((c) => checkFacts(c.subject, c.violation, c.at ?? [], ctx)),
+          rule.level === 'container',
+        ),
+        guarded: true,
+      });
+    }
+    if (parts.length) policies.push(policyFor(action, ctx, parts, maxFactsPerRule));
+  }
+  return policies;
+}
+
+/** A CEL policy as an admission object: its name, texts, matching and actions. */
+export interface AdmissionPolicy extends CelPolicy {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  /** Deny for deny rules; for warn rules the engine's pair (Audit and Warn). */
+  readonly validationActions: readonly string[];
+  /** Pods and every pod controller: the template is read by kind, so no autogen is needed. */
+  readonly resourceRules: readonly ResourceRule[];
+  /** The selector on the pod (template) labels as a matchCondition; absent when it selects every pod. */
+  readonly scope: string | null;
+}
+
+/** The rule set's admission policies, one per action (see celPolicies). */
+export function admissionPolicies(rs: RuleSet, params: ParamValues, p: CelParams, maxFactsPerRule: number, warnActions: readonly string[]): AdmissionPolicy[] {
+  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  const shape: TemplateShape = { controllers: rs.podControllers };
+  // matchConditions run before the variables: the selector reads the template itself.
+  const scope = selectorExpr(selector, templateExpr(shape));
+  return celPolicies(rs, params, p, shape, maxFactsPerRule).map((c) => ({
+    ...c,
+    name: `${rs.name.replace(/_/g, '-')}-${c.action}`,
+    title: `${rs.title} (${c.action} rules)`,
+    description: `${rs.title}: the rules whose action is ${c.action} (${c.ruleIds.join(', ')}). Generated by eci-policy.`,
+    validationActions: c.action === 'deny' ? ['Deny'] : warnActions,
+    resourceRules: resourceRules(['Pod', ...shape.controllers]),
+    scope,
+  }));
+}
