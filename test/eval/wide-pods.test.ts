@@ -1,12 +1,13 @@
 // Pods with many offending containers, through every engine (issue 5, input limits). By
 // ECI-RULES.md, SYS_TIME is not on ECI-CTR-001's allowlist: each container is one deny.
-// - 50 containers: every engine reports the 50 facts (the ClusterPolicy and the
-//   ValidatingPolicy list 10 per rule and count the rest, because Kubernetes caps a messageExpression
-//   at 5 KiB and would otherwise drop them all).
+// - 50 containers: every engine reports the 50 facts (the ClusterPolicy, the ValidatingPolicy
+//   and the ValidatingAdmissionPolicy list 10 per rule and count the rest, because Kubernetes
+//   caps a messageExpression at 5 KiB and would otherwise drop them all).
 // - 5,000 containers: OPA WASM and opa report all 5,000. Kyverno's CEL runtime cost limit stops
 //   the expression; the ClusterPolicy rule then fails, which blocks admission under Enforce, and
-//   the ValidatingPolicy errors, which its failurePolicy Fail makes a rejection (the README's
-//   verification section says so per engine). The test pins those verdicts and their reason.
+//   the ValidatingPolicy and the ValidatingAdmissionPolicy error, which failurePolicy Fail and
+//   their Deny action make a rejection (the README's verification section says so per engine).
+//   The test pins those verdicts and their reason.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,39 @@ test('50 offending containers: the ValidatingPolicy lists 10 of them and counts 
   assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - VPOL_MAX_FACTS} more)`), k.join('\n'));
   const listed = k.filter((f) => !f.includes('more)'));
   assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
+});
+
+test('50 offending containers: the ValidatingAdmissionPolicy lists 10 of them and counts the other 40', async () => {
+  const [row] = await runMatrix(c, [widePod(50)], ['vap']);
+  const k = row!.results['vap']!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
+  assert.is(k.length, VPOL_MAX_FACTS + 1);
+  assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - VPOL_MAX_FACTS} more)`), k.join('\n'));
+  const listed = k.filter((f) => !f.includes('more)'));
+  assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
+});
+
+test('5,000 offending containers: the ValidatingAdmissionPolicy errors on its cost limit; its failurePolicy is Fail and its binding Deny', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'eci-wide-'));
+  try {
+    const files = ['vap/policy-deny.yaml', 'vap/binding-deny.yaml', 'vap/policy-warn.yaml', 'vap/binding-warn.yaml', 'vap/params.yaml'];
+    const paths = files.map((f, i) => {
+      const path = join(work, `${i}.yaml`);
+      writeFileSync(path, String(c.files.get(f)));
+      return path;
+    });
+    writeFileSync(join(work, 'pod.json'), JSON.stringify(widePod(5000).input));
+    const args = ['apply', ...paths.slice(0, 4), '--parameter-resource', paths[4]!, '--resource', join(work, 'pod.json'), '--policy-report', '--output-format', 'json', '--remove-color'];
+    const stdout = await new Promise<string>((done) => execFile(engine('kyverno'), args, { maxBuffer: 64 << 20 }, (_e, out) => done(out)));
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: { policy: string; result: string; message?: string }[] };
+    const failed = report.results.filter((r) => r.result !== 'pass' && r.result !== 'skip');
+    assert.equal(failed.map((r) => [r.policy, r.result]), [['eci-deny', 'error']]);
+    assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
+    const policy = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string } };
+    const binding = parse(String(c.files.get(files[1]!))) as { spec: { validationActions: string[] } };
+    assert.equal([policy.spec.failurePolicy, binding.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('5,000 offending containers: the ValidatingPolicy errors on its cost limit, and its failurePolicy is Fail', async () => {
