@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import { parse } from 'yaml';
 import * as assert from 'uvu/assert';
@@ -56,71 +56,56 @@ test('50 offending containers: OPA WASM and opa report all 50; Kyverno lists 10 
   assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
 });
 
-test('50 offending containers: the ValidatingPolicy lists 10 of them and counts the other 40', async () => {
-  const [row] = await runMatrix(c, [widePod(50)], ['kyverno-vpol']);
-  const k = row!.results['kyverno-vpol']!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
-  assert.is(k.length, VPOL_MAX_FACTS + 1);
-  assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - VPOL_MAX_FACTS} more)`), k.join('\n'));
-  const listed = k.filter((f) => !f.includes('more)'));
-  assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
-});
+for (const leg of ['kyverno-vpol', 'vap'] as const) {
+  test(`50 offending containers: ${leg} lists 10 of them and counts the other 40`, async () => {
+    const [row] = await runMatrix(c, [widePod(50)], [leg]);
+    const k = row!.results[leg]!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
+    assert.is(k.length, VPOL_MAX_FACTS + 1);
+    assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - VPOL_MAX_FACTS} more)`), k.join('\n'));
+    const listed = k.filter((f) => !f.includes('more)'));
+    assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
+  });
+}
 
-test('50 offending containers: the ValidatingAdmissionPolicy lists 10 of them and counts the other 40', async () => {
-  const [row] = await runMatrix(c, [widePod(50)], ['vap']);
-  const k = row!.results['vap']!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
-  assert.is(k.length, VPOL_MAX_FACTS + 1);
-  assert.ok(k.includes(`ECI-CTR-001 deny - - (${50 - VPOL_MAX_FACTS} more)`), k.join('\n'));
-  const listed = k.filter((f) => !f.includes('more)'));
-  assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
+/** `kyverno apply` of generated files (and parameter resources) on the 5,000-container pod: the results that did not pass. */
+async function applyToWidePod(files: readonly string[], parameterFiles: readonly string[] = []): Promise<{ policy: string; result: string; message?: string }[]> {
+  const work = mkdtempSync(join(tmpdir(), 'eci-wide-'));
+  try {
+    const write = (f: string, i: number) => {
+      const path = join(work, `${i}-${basename(f)}`);
+      writeFileSync(path, String(c.files.get(f)));
+      return path;
+    };
+    const policies = files.map(write);
+    const params = parameterFiles.map((f, i) => write(f, files.length + i)).flatMap((p) => ['--parameter-resource', p]);
+    writeFileSync(join(work, 'pod.json'), JSON.stringify(widePod(5000).input));
+    const args = ['apply', ...policies, ...params, '--resource', join(work, 'pod.json'), '--policy-report', '--output-format', 'json', '--remove-color'];
+    const stdout = await new Promise<string>((done) => execFile(engine('kyverno'), args, { maxBuffer: 64 << 20 }, (_e, out) => done(out)));
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: { policy: string; result: string; message?: string }[] };
+    return report.results.filter((r) => r.result !== 'pass' && r.result !== 'skip');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+test('5,000 offending containers: the ValidatingPolicy errors on its cost limit, and its failurePolicy is Fail', async () => {
+  const files = [...c.files.keys()].filter((f) => f.startsWith('kyverno-vpol/validatingpolicy-'));
+  assert.equal(files, ['kyverno-vpol/validatingpolicy-deny.yaml', 'kyverno-vpol/validatingpolicy-warn.yaml']);
+  const failed = await applyToWidePod(files);
+  assert.equal(failed.map((r) => [r.policy, r.result]), [['eci-deny', 'error']]);
+  assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
+  const deny = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string; validationActions: string[] } };
+  assert.equal([deny.spec.failurePolicy, deny.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
 });
 
 test('5,000 offending containers: the ValidatingAdmissionPolicy errors on its cost limit; its failurePolicy is Fail and its binding Deny', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'eci-wide-'));
-  try {
-    const files = ['vap/policy-deny.yaml', 'vap/binding-deny.yaml', 'vap/policy-warn.yaml', 'vap/binding-warn.yaml', 'vap/params.yaml'];
-    const paths = files.map((f, i) => {
-      const path = join(work, `${i}.yaml`);
-      writeFileSync(path, String(c.files.get(f)));
-      return path;
-    });
-    writeFileSync(join(work, 'pod.json'), JSON.stringify(widePod(5000).input));
-    const args = ['apply', ...paths.slice(0, 4), '--parameter-resource', paths[4]!, '--resource', join(work, 'pod.json'), '--policy-report', '--output-format', 'json', '--remove-color'];
-    const stdout = await new Promise<string>((done) => execFile(engine('kyverno'), args, { maxBuffer: 64 << 20 }, (_e, out) => done(out)));
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: { policy: string; result: string; message?: string }[] };
-    const failed = report.results.filter((r) => r.result !== 'pass' && r.result !== 'skip');
-    assert.equal(failed.map((r) => [r.policy, r.result]), [['eci-deny', 'error']]);
-    assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
-    const policy = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string } };
-    const binding = parse(String(c.files.get(files[1]!))) as { spec: { validationActions: string[] } };
-    assert.equal([policy.spec.failurePolicy, binding.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-});
-
-test('5,000 offending containers: the ValidatingPolicy errors on its cost limit, and its failurePolicy is Fail', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'eci-wide-'));
-  try {
-    const files = [...c.files.keys()].filter((f) => f.startsWith('kyverno-vpol/validatingpolicy-'));
-    assert.equal(files, ['kyverno-vpol/validatingpolicy-deny.yaml', 'kyverno-vpol/validatingpolicy-warn.yaml']);
-    const paths = files.map((f, i) => {
-      const path = join(work, `policy-${i}.yaml`);
-      writeFileSync(path, String(c.files.get(f)));
-      return path;
-    });
-    writeFileSync(join(work, 'pod.json'), JSON.stringify(widePod(5000).input));
-    const stdout = await new Promise<string>((done) =>
-      execFile(engine('kyverno'), ['apply', ...paths, '--resource', join(work, 'pod.json'), '--policy-report', '--output-format', 'json', '--remove-color'], { maxBuffer: 64 << 20 }, (_e, out) => done(out)),
-    );
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { results: { policy: string; result: string; message?: string }[] };
-    const failed = report.results.filter((r) => r.result !== 'pass' && r.result !== 'skip');
-    assert.equal(failed.map((r) => [r.policy, r.result]), [['eci-deny', 'error']]);
-    assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
-    const deny = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string; validationActions: string[] } };
-    assert.equal([deny.spec.failurePolicy, deny.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const files = ['vap/policy-deny.yaml', 'vap/binding-deny.yaml', 'vap/policy-warn.yaml', 'vap/binding-warn.yaml'];
+  const failed = await applyToWidePod(files, ['vap/params.yaml']);
+  assert.equal(failed.map((r) => [r.policy, r.result]), [['eci-deny', 'error']]);
+  assert.match(failed[0]!.message ?? '', /cost limit exceeded/);
+  const policy = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string } };
+  const binding = parse(String(c.files.get(files[1]!))) as { spec: { validationActions: string[] } };
+  assert.equal([policy.spec.failurePolicy, binding.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
 });
 
 test('5,000 offending containers: OPA WASM and opa report all 5,000; Kyverno fails the Enforce rule on its cost limit', async () => {
