@@ -46,7 +46,10 @@ const opt = (m: string, k: string) => (plainKey(k) ? `${m}.?${k}` : `${m}[?${cel
 /** `m.k`, likewise. */
 const sel = (m: string, k: string) => (plainKey(k) ? `${m}.${k}` : `${m}[${celString(k)}]`);
 /** The value at `k` of the map `m`, or null. */
-const field = (m: string, k: string) => `${opt(m, k)}.orValue(null)`;
+// The default is dyn: Kubernetes types each variable by its expression (and Gatekeeper, with the
+// same library, each one), and `orValue(null)` on a dyn optional is typed null, so comparing it
+// with a string or number would not compile.
+const field = (m: string, k: string) => `${opt(m, k)}.orValue(dyn(null))`;
 /** The value at `k` of the map `m` when it is a map, else `{}`. */
 const mapField = (m: string, k: string) => `(type(${opt(m, k)}.orValue(0)) == map ? ${sel(m, k)} : {})`;
 
@@ -236,7 +239,7 @@ export class RuleContext {
     // Kubernetes' CEL rejects map literals whose values differ in type: the strings are made dyn
     // like the rest (values read from the object are dyn already).
     const literal = `{${entry.map(([k, e, str]) => `'${k}': ${str ? `dyn(${e})` : e}`).join(', ')}}`;
-    return `${celList(CONTAINER_LISTS)}.map(l, [variables.pod[?l].orValue(0)].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) == map, ${literal}) : [])[0]).flatten()`;
+    return `${celList(CONTAINER_LISTS)}.map(l, [variables.pod[?l].orValue(dyn(0))].map(cs, type(cs) == list ? cs.transformList(i, c, type(c) == map, ${literal}) : [])[0]).flatten()`;
   }
 }
 
@@ -256,7 +259,9 @@ export function selectorExpr(selector: Readonly<Record<string, string>>, templat
   const keys = Object.keys(selector).sort();
   if (!keys.length) return null;
   const labels = `[${template}].map(t, type(t.?metadata.orValue(0)) == map ? t.metadata : {}).map(m, type(m.?labels.orValue(0)) == map ? m.labels : {})[0]`;
-  return `[${labels}].all(l, ${keys.map((k) => `l[?${celString(k)}].orValue(null) == ${celString(selector[k]!)}`).join(' && ')})`;
+  // `k in l && l[k] == v`, not `l[?k].orValue(null) == v`: Gatekeeper's CEL environment types
+  // `orValue(null)` on the normalised map as null and rejects the comparison with a string.
+  return `[${labels}].all(l, ${keys.map((k) => `${celString(k)} in l && l[${celString(k)}] == ${celString(selector[k]!)}`).join(' && ')})`;
 }
 
 /** A pod spec that is not an object is the input rule's (as in Rego): no other check runs. */
@@ -493,7 +498,8 @@ function topLevel(e: string): string {
 const hasConditional = (e: string) => / \? /.test(topLevel(e));
 const andOperand = (e: string) => (hasConditional(e) || topLevel(e).includes('||') ? `(${e})` : e);
 const orOperand = (e: string) => (hasConditional(e) ? `(${e})` : e);
-const notOperand = (e: string) => (/[ ]/.test(topLevel(e).trim()) ? `(${e})` : e);
+// Any top-level space is an operator (`(a) in b` is ` in ` at the top level: not trimmed away).
+const notOperand = (e: string) => (/[ ]/.test(topLevel(e)) ? `(${e})` : e);
 
 export function conditionExpr(c: Condition, scope: Scope): string {
   // A pod-level part of a per-item condition is computed once per rule.
@@ -532,7 +538,9 @@ export function conditionExpr(c: Condition, scope: Scope): string {
       return bind(v(c.ref), rule, (x) => `type(${x}) == string && ${transformExpr(c.transform, x)} in ${values}`);
     }
     case 'namespaceApproved':
-      return `request.namespace in ${rule.params.runtime ? rule.params.runtime(c.param) : celList(rule.params.namespaces(c.param))}`;
+      // Gatekeeper's request (gator's, and its audit's) has no namespace key for an object
+      // without one; the API server's always has one ('' for none).
+      return `(has(request.namespace) ? request.namespace : '') in ${rule.params.runtime ? rule.params.runtime(c.param) : celList(rule.params.namespaces(c.param))}`;
     case 'numberDefined':
       return `${numberExpr(c.expr, scope)} != null`;
     case 'atMost':
@@ -730,7 +738,7 @@ export function ruleFacts(checks: readonly CheckFacts[], perContainer: boolean):
 // ---- matching -----------------------------------------------------------------------------------
 
 /** Where each kind the rule sets match is served: admission's resource rules name resources, not kinds. */
-const KIND_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
+export const KIND_RESOURCES: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
   Pod: { group: '', resource: 'pods' },
   ReplicationController: { group: '', resource: 'replicationcontrollers' },
   Deployment: { group: 'apps', resource: 'deployments' },
