@@ -17,6 +17,9 @@ import { lowerRuleSet as lowerVpol, vpolFile } from './kyverno-vpol/lower.ts';
 import { lowerPolicyTests } from './kyverno/policy-tests.ts';
 import { lowerRuleSet as lowerVap } from './vap/lower.ts';
 import { checkYamlDocument } from './kyverno/verify.ts';
+import { constraintFile, lowerRuleSet as lowerGatekeeper, RULE_ACTION_PARAM } from './gatekeeper/lower.ts';
+import { lowerGatorSuite } from './gatekeeper/suite.ts';
+import { checkGatekeeperTemplate } from './gatekeeper/verify.ts';
 
 export interface Target {
   /** The folder under generated/<rule-set>/. */
@@ -105,6 +108,34 @@ export const targets: readonly Target[] = [
       };
       const tests = lowerPolicyTests(rs, params, suite, fixtures);
       return ok(withSuite(files, tests, () => render('kyverno/policy-test.yaml', tests.input, header)));
+    },
+  },
+  {
+    name: 'gatekeeper',
+    emit: (rs, params, header, fixtures) => {
+      const where = (file: string) => `generated/${rs.name}/gatekeeper/${file}`;
+      if (rs.params.some((p) => p.name === RULE_ACTION_PARAM)) {
+        return fail([{ code: 'gatekeeper-param-name', message: `parameter ${RULE_ACTION_PARAM} is the Gatekeeper constraints' own; rename it`, file: where('template.yaml'), path: `params.${RULE_ACTION_PARAM}` }]);
+      }
+      const out = lowerGatekeeper(rs, params);
+      const rego = render('rego/policy.rego', { ...lowerRego(rs), gatekeeper: out.rego }, header);
+      const template = render('gatekeeper/template.yaml', { ...out.template, rego }, header);
+      const errors: Diagnostic[] = checkGatekeeperTemplate(template, where('template.yaml'), rego);
+      const files = new Map([['template.yaml', template]]);
+      const constraints = out.constraints.map((constraint) => ({ constraint, file: constraintFile(constraint) }));
+      for (const { constraint, file } of constraints) {
+        const text = render('gatekeeper/constraint.yaml', constraint, header);
+        errors.push(...checkYamlDocument(text, where(file), constraint.kind, false));
+        files.set(file, text);
+      }
+      if (errors.length) return fail(errors);
+      files.set('kustomization.yaml', render('kyverno/kustomization.yaml', kustomization(rs, 'gatekeeper', [...files.keys()]), header));
+      if (fixtures.length) {
+        const suite = lowerGatorSuite(rs, params, 'template.yaml', constraints, fixtures);
+        files.set('tests/suite.yaml', render('gatekeeper/suite.yaml', suite.input, header));
+        for (const [file, text] of suite.cases) files.set(`tests/${file}`, text);
+      }
+      return ok(files);
     },
   },
   {

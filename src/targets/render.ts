@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { regoString } from './rego/escape.ts';
-import { yamlString } from './kyverno/escape.ts';
+import { yamlString, yamlText } from './kyverno/escape.ts';
 import type { RegoTemplateInput } from './rego/lower.ts';
 import type { KyvernoTemplateInput } from './kyverno/lower.ts';
 import type { KyvernoTestsInput } from './kyverno/tests.ts';
@@ -16,6 +16,8 @@ import type { PolicyTestsInput } from './kyverno/policy-tests.ts';
 import type { VapParamsInput, VapPolicy } from './vap/lower.ts';
 import type { KustomizationInput } from './kyverno/kustomization.ts';
 import type { RegoTestsInput } from './rego/tests.ts';
+import type { ConstraintInput, GatekeeperTemplateInput } from './gatekeeper/lower.ts';
+import type { GatorSuiteInput } from './gatekeeper/suite.ts';
 import type { DocsTemplateInput } from './reference/docs.ts';
 import { mdCode, mdFence, mdText } from './reference/escape.ts';
 
@@ -44,6 +46,9 @@ export interface TemplateInputs {
   'vap/policy.yaml': VapPolicy;
   'vap/binding.yaml': VapPolicy;
   'vap/params.yaml': VapParamsInput;
+  'gatekeeper/template.yaml': GatekeeperTemplateInput;
+  'gatekeeper/constraint.yaml': ConstraintInput;
+  'gatekeeper/suite.yaml': GatorSuiteInput;
 }
 export type TemplateName = keyof TemplateInputs;
 
@@ -55,6 +60,8 @@ const helpers: Record<string, Handlebars.HelperDelegate> = {
   // Comments end at a line break; anything after one would become code.
   'one-line': (v: unknown) => String(v).replace(/[\r\n\u2028\u2029]+/g, ' '),
   'yaml-string': (v: unknown) => yamlString(String(v)),
+  // A multi-line value: a literal block (lines indented by `n` spaces) or a quoted scalar.
+  'yaml-text': (v: unknown, n: unknown) => yamlText(String(v), Number(n)),
   // Markdown: text and code spans on one line, code-block fences, and anchors (rule IDs and
   // rule-set names, lower-cased; anything else becomes `-`).
   'md-text': (v: unknown) => mdText(String(v)),

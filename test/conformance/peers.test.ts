@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatReport } from './report.ts';
 import { runConformance } from './run.ts';
+import { ADMISSION_LEGS } from '../harness/matrix.ts';
 
 const report = await runConformance({ kyverno: 'budget' });
 process.stdout.write(`\n[conformance]\n${formatReport(report)}\n`);
@@ -30,8 +31,13 @@ test('the fixtures mapping.yaml names for peer deviations exist', () => {
   if (report.missingFixtures.length) assert.unreachable(`missing: ${report.missingFixtures.join(', ')}`);
 });
 
-test('kyverno judged the budgeted cases', () => {
+test('every admission engine judged the budgeted cases', () => {
   assert.ok(report.kyverno.cases > 0);
+  for (const leg of ADMISSION_LEGS) {
+    const judged = report.sources.reduce((n, s) => n + s.applicable.filter((r) => r.verdicts[leg as Exclude<typeof leg, 'conftest'>]).length, 0);
+    // Objects the API server would reject before admission are not theirs to judge.
+    assert.ok(judged >= report.kyverno.cases * 0.8, `${leg} judged ${judged} of ${report.kyverno.cases} budgeted cases`);
+  }
 });
 
 test.run();

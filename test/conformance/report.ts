@@ -2,6 +2,7 @@
 // disagreement in full, and the cases not compared with their reasons summarised.
 
 import type { Facts } from '../harness/facts.ts';
+import { ADMISSION_LEGS } from '../harness/matrix.ts';
 import { ENGINES, KYVERNO_BUDGET, type CaseResult, type ConformanceReport, type SourceReport } from './run.ts';
 
 const showFinding = (f: Facts) =>
@@ -69,11 +70,11 @@ export function formatReport(report: ConformanceReport): string {
   const k = report.kyverno;
   const budget =
     k.mode === 'budget'
-      ? `budget (kyverno costs 1-2 s per object here): ${KYVERNO_BUDGET}; \`npm run conformance -- --kyverno all\` runs every applicable case`
+      ? `budget (the Kyverno CLI costs 1-2 s per object here): ${KYVERNO_BUDGET}; \`npm run conformance -- --kyverno all\` runs every applicable case`
       : k.mode === 'all'
         ? 'every applicable case'
         : 'not run (--kyverno none)';
-  out.push('', `kyverno: ${k.cases} cases, ${k.objects} distinct objects in ${(k.ms / 1000).toFixed(1)} s; ${budget}`);
+  out.push('', `admission engines (${ADMISSION_LEGS.join(', ')}): ${k.cases} cases, ${k.objects} distinct objects in ${(k.ms / 1000).toFixed(1)} s; ${budget}`);
   if (report.missingFixtures.length)
     out.push(`our fixtures named by mapping.yaml for peer deviations, not yet written (${report.missingFixtures.length}):`, ...report.missingFixtures.map((f) => `  ${f}`));
   const dis = report.sources.reduce((n, s) => n + s.disagreed.length, 0);

@@ -1,6 +1,8 @@
 // The conformance run: each applicable peer case's object evaluated with our compiled rule set
 // on OPA WASM (every case), native `opa eval` (every case, one process per rule set) and the
-// Kyverno CLI (a budget, or every case), its verdict compared with the peer's.
+// admission engines (a budget, or every case): the Kyverno CLI on the ClusterPolicy, the
+// ValidatingPolicies and the ValidatingAdmissionPolicies, and gator on the Gatekeeper
+// template's CEL and Rego blocks, as the matrix runs them. Each verdict is compared with the peer's.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,21 +10,22 @@ import { join } from 'node:path';
 import { compileOrThrow, type CompiledRuleSet } from '../../src/emit/build.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
 import { loadWasmPolicy } from '../../src/eval/wasm.ts';
-import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targets/kyverno/lower.ts';
+import type { Fixture } from '../../src/fixtures/corpus.ts';
 import { wasmOf } from '../harness/compiled.ts';
-import { kyvernoApplyBatch, opaEvalBatch } from '../harness/engines.ts';
+import { opaEvalBatch } from '../harness/engines.ts';
+import { ADMISSION_LEGS, runMatrix, type EngineName as Leg } from '../harness/matrix.ts';
 import type { Facts } from '../harness/facts.ts';
 import { decide, loadMapping, type Decision, type Mapping, type Target } from './mapping.ts';
 import { containerOf, loadResource, loadSource, objectOf, peerFixturesRoot, SOURCES, type PeerCase, type SourceName, type Verdict } from './sources.ts';
 
-export type EngineName = 'opa-wasm' | 'opa' | 'kyverno';
-export const ENGINES: readonly EngineName[] = ['opa-wasm', 'opa', 'kyverno'];
+export type EngineName = Exclude<Leg, 'conftest'>;
+export const ENGINES: readonly EngineName[] = ['opa-wasm', 'opa', ...(ADMISSION_LEGS as readonly EngineName[])];
 
 /**
- * Which applicable cases Kyverno judges (about 1-2 s per object here): `budget` (what `npm test`
- * runs) one case per peer rule (mapping entry), PSA check and expected verdict, so every peer
- * rule's pass and fail and every PSA check's pass and fail reach Kyverno once; `all` every
- * case; `none` no case.
+ * Which applicable cases the admission engines judge (the Kyverno CLI costs about 1-2 s per
+ * object here): `budget` (what `npm test` runs) one case per peer rule (mapping entry), PSA
+ * check and expected verdict, so every peer rule's pass and fail and every PSA check's pass
+ * and fail reach each of them once; `all` every case; `none` no case.
  */
 export type KyvernoMode = 'none' | 'budget' | 'all';
 export const KYVERNO_BUDGET = 'one case per peer rule (mapping entry), PSA check and expected verdict';
@@ -163,27 +166,28 @@ async function opaLeg(items: readonly Applicable[], compiled: ReadonlyMap<string
   }
 }
 
-/** Kyverno: chunks of distinct objects per rule set, two `kyverno apply` processes at a time. */
-async function kyvernoLeg(items: readonly Applicable[], compiled: ReadonlyMap<string, CompiledRuleSet>, out: Finding[][]): Promise<number> {
+/**
+ * The admission legs (Kyverno CLI ×3, gator ×2) through the matrix's own runner: distinct
+ * objects per rule set, with the rule set's parameters; `out[leg][i]` for each case judged.
+ */
+async function admissionLegs(
+  items: readonly Applicable[],
+  compiled: ReadonlyMap<string, CompiledRuleSet>,
+  out: Partial<Record<EngineName, Finding[][]>>,
+): Promise<number> {
   const groups = [...distinct(items).values()];
-  // At most 100 objects per process, and at least two processes when there are two chunks' worth.
-  const chunk = Math.max(1, Math.min(100, Math.ceil(groups.length / 2)));
-  const queue: { c: CompiledRuleSet; part: typeof groups }[] = [];
   for (const [name, c] of compiled) {
     const mine = groups.filter((g) => g.ruleSet === name);
-    for (let k = 0; k < mine.length; k += chunk) queue.push({ c, part: mine.slice(k, k + chunk) });
+    if (!mine.length) continue;
+    const fixtures = mine.map((g, k): Fixture => ({ file: '(peer)', name: `peer object ${k}`, description: 'peer case', input: g.object, expect: [] }));
+    const rows = await runMatrix(c, fixtures, ADMISSION_LEGS);
+    rows.forEach((row, k) => {
+      for (const leg of ADMISSION_LEGS as readonly EngineName[]) {
+        const facts = row.results[leg];
+        if (facts) mine[k]!.members.forEach((i) => ((out[leg] ??= [])[i] = [...facts]));
+      }
+    });
   }
-  const worker = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const { c, part } = job;
-      const rules = new Map(
-        lowerKyverno(c.ruleSet, c.params).rules.map((r) => [r.name, { ruleId: r.ruleId, separator: MESSAGE_SEPARATOR, action: r.failureAction === 'Enforce' ? ('deny' as const) : ('warn' as const) }]),
-      );
-      const results = await kyvernoApplyBatch(c.files.get('kyverno/clusterpolicy.yaml') as string, part.map((g) => ({ object: g.object })), (n) => rules.get(n));
-      results.forEach((facts, k) => part[k]!.members.forEach((i) => (out[i] = facts)));
-    }
-  };
-  await Promise.all([worker(), worker()]);
   return groups.length;
 }
 
@@ -219,11 +223,11 @@ export async function runConformance(opts: RunOptions = {}): Promise<Conformance
   const compiled = await compileRuleSets(mapping, new Set([...items, ...deviations].map((it) => it.target.ruleSet)));
   checkRuleIds([...items, ...deviations], compiled);
 
-  const raw: Record<EngineName, Finding[][]> = { 'opa-wasm': [], opa: [], kyverno: [] };
+  const raw: Partial<Record<EngineName, Finding[][]>> = { 'opa-wasm': [], opa: [] };
   for (const [name, c] of compiled) {
     const policy = await loadWasmPolicy(wasmOf(c), name, c.params);
     items.forEach((it, i) => {
-      if (it.target.ruleSet === name) raw['opa-wasm'][i] = policy.violations(it.object);
+      if (it.target.ruleSet === name) raw['opa-wasm']![i] = policy.violations(it.object);
     });
     for (const d of deviations) {
       if (d.target.ruleSet !== name) continue;
@@ -231,13 +235,13 @@ export async function runConformance(opts: RunOptions = {}): Promise<Conformance
       notApplicable[d.k] = { ...notApplicable[d.k]!, ours: { verdict: findings.length ? 'fail' : 'pass', findings } };
     }
   }
-  await opaLeg(items, compiled, raw.opa);
+  await opaLeg(items, compiled, raw.opa!);
 
   const mode = opts.kyverno ?? 'budget';
   const forKyverno = mode === 'all' ? items : mode === 'budget' ? budgetSample(items, decisions) : [];
   const kyStarted = Date.now();
-  const kyRaw: Finding[][] = [];
-  const objects = forKyverno.length ? await kyvernoLeg(forKyverno, compiled, kyRaw) : 0;
+  const kyRaw: Partial<Record<EngineName, Finding[][]>> = {};
+  const objects = forKyverno.length ? await admissionLegs(forKyverno, compiled, kyRaw) : 0;
   const kyIndex = new Map(forKyverno.map((it, k) => [it, k]));
   const kyMs = Date.now() - kyStarted;
 
@@ -246,7 +250,7 @@ export async function runConformance(opts: RunOptions = {}): Promise<Conformance
     const findings: Partial<Record<EngineName, readonly Facts[]>> = {};
     for (const engine of ENGINES) {
       const k = kyIndex.get(it);
-      const violations = engine === 'kyverno' ? (k !== undefined ? kyRaw[k] : undefined) : raw[engine][i];
+      const violations = engine === 'opa-wasm' || engine === 'opa' ? raw[engine]![i] : k !== undefined ? kyRaw[engine]?.[k] : undefined;
       if (!violations) continue;
       const found = relevantFindings(it.target, it.object, violations);
       findings[engine] = found;

@@ -1,5 +1,5 @@
 // Each leg of the matrix must catch a broken policy: copies of the generated Rego, ClusterPolicy,
-// ValidatingPolicies and ValidatingAdmissionPolicies with NET_ADMIN dropped from the capability
+// ValidatingPolicies, ValidatingAdmissionPolicies and Gatekeeper template with NET_ADMIN dropped from the capability
 // allowlist are run over the ECI-CTR-001 fixtures, and every leg must then disagree with a
 // fixture that adds NET_ADMIN (the catalogue allows it).
 
@@ -27,7 +27,15 @@ const dropIn = (artefact: keyof typeof changed) => (text: string) => {
   changed[artefact].push(mutated !== text);
   return mutated;
 };
-const mutation = { rego: drop('"NET_ADMIN", '), kyverno: drop("'NET_ADMIN', "), vpol: dropIn('vpol'), vap: dropIn('vap') };
+// The Gatekeeper template holds the allowlist twice: in its CEL block and in its Rego block
+// (each gator leg runs one of them).
+const mutation = {
+  rego: drop('"NET_ADMIN", '),
+  kyverno: drop("'NET_ADMIN', "),
+  vpol: dropIn('vpol'),
+  vap: dropIn('vap'),
+  gatekeeper: (text: string) => drop('"NET_ADMIN", ')(drop("'NET_ADMIN', ")(text)),
+};
 
 const intact = await runMatrix(c, fixtures, LEGS);
 const broken = await runMatrix(c, fixtures, LEGS, mutation);

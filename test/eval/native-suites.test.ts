@@ -1,5 +1,6 @@
-// The engines' own test tools on the generated suites: `opa test` on rego/ and `kyverno test`
-// on kyverno/tests/, kyverno-vpol/tests/ and vap/tests/, over a fresh compile of spec/ (the same bytes as generated/, which CI
+// The engines' own test tools on the generated suites: `opa test` on rego/, `kyverno test`
+// on kyverno/tests/, kyverno-vpol/tests/ and vap/tests/, and `gator verify` on gatekeeper/tests/
+// (the template's CEL block, then its Rego block), over a fresh compile of spec/ (the same bytes as generated/, which CI
 // checks separately).
 
 import { execFile } from 'node:child_process';
@@ -65,6 +66,32 @@ for (const ruleSet of ruleSetsWithFixtures()) {
   test(`${ruleSet}: kyverno test passes every expected result of the ValidatingAdmissionPolicies`, async () => {
     await kyvernoTest('vap', loadFixtures(ruleSet).length / 2);
   });
+
+  /** `gator verify` on the Suite: every case of every test passes, and there are cases. */
+  const gatorVerify = async (rego: boolean) => {
+    let stdout = '';
+    let status = 0;
+    try {
+      const child = run(engine('gator'), ['verify', join(out, 'gatekeeper', 'tests'), '--verbose', ...(rego ? ['--enable-k8s-native-validation=false'] : [])], {
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      child.child.stdin?.end();
+      ({ stdout } = await child);
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; code?: number };
+      stdout = `${err.stdout ?? ''}${err.stderr ?? ''}`;
+      status = err.code ?? 1;
+    }
+    const passed = (stdout.match(/^\s*--- PASS: \S+/gm) ?? []).length;
+    const failed = stdout.match(/^\s*--- FAIL: .*$/gm) ?? [];
+    assert.equal(failed, [], stdout.slice(-3000));
+    assert.is(status, 0, stdout.slice(-3000));
+    // Every fixture that reaches admission is a case of each constraint's test.
+    assert.ok(passed > loadFixtures(ruleSet).length / 2, `only ${passed} cases passed:\n${stdout.slice(-2000)}`);
+  };
+
+  test(`${ruleSet}: gator verify passes every case on the template's CEL block`, () => gatorVerify(false));
+  test(`${ruleSet}: gator verify passes every case on the template's Rego block`, () => gatorVerify(true));
 
   test(`${ruleSet}: the ClusterPolicy loads with no warning but kyverno.io/v1's deprecation`, async () => {
     const pod = join(out, 'pod.json');

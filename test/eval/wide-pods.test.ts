@@ -8,6 +8,8 @@
 //   the ValidatingPolicy and the ValidatingAdmissionPolicy error, which failurePolicy Fail and
 //   their Deny action make a rejection (the README's verification section says so per engine).
 //   The test pins those verdicts and their reason.
+// - Gatekeeper: the template's Rego block reports every fact; its CEL block lists 10 and counts
+//   the rest, and has a tenth of a VAP's cost budget (see the PSS Restricted test below).
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { VPOL_MAX_FACTS } from '../../src/targets/kyverno-vpol/lower.ts';
 import { compiled } from '../harness/compiled.ts';
 import { engine } from '../harness/engines.ts';
 import { runMatrix } from '../harness/matrix.ts';
+import { CEL_ERROR_RULE } from '../harness/facts.ts';
 
 const c = await compiled('eci');
 
@@ -56,7 +59,7 @@ test('50 offending containers: OPA WASM and opa report all 50; Kyverno lists 10 
   assert.ok(listed.every((f) => expected(50).includes(f)), listed.join('\n'));
 });
 
-for (const leg of ['kyverno-vpol', 'vap'] as const) {
+for (const leg of ['kyverno-vpol', 'vap', 'gator-cel'] as const) {
   test(`50 offending containers: ${leg} lists 10 of them and counts the other 40`, async () => {
     const [row] = await runMatrix(c, [widePod(50)], [leg]);
     const k = row!.results[leg]!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
@@ -106,6 +109,44 @@ test('5,000 offending containers: the ValidatingAdmissionPolicy errors on its co
   const policy = parse(String(c.files.get(files[0]!))) as { spec: { failurePolicy: string } };
   const binding = parse(String(c.files.get(files[1]!))) as { spec: { validationActions: string[] } };
   assert.equal([policy.spec.failurePolicy, binding.spec.validationActions], ['Fail', ['Deny']], 'an error in the deny policy rejects the request');
+});
+
+test("50 offending containers: the Gatekeeper template's Rego block reports all 50", async () => {
+  const [row] = await runMatrix(c, [widePod(50)], ['gator-rego']);
+  const k = row!.results['gator-rego']!.map((f) => `${f.rule} ${f.action} ${f.list ?? '-'} ${f.container ?? '-'} ${f.path}`).sort();
+  assert.equal(k, expected(50));
+});
+
+// Gatekeeper evaluates a constraint's whole CEL block within one call's cost limit, 1,000,000
+// (pkg/drivers/k8scel/driver.go passes celAPI.PerCallLimit as the budget), a tenth of a VAP's.
+// PSS Restricted on ten containers that each break four of its rules exceeds it: under the
+// template's failurePolicy Fail the error is one violation of the deny constraint (its message
+// Gatekeeper's `failed expression: …`, without facts), so the pod is still denied.
+test("PSS Restricted, 10 containers breaking 4 rules each: Gatekeeper's CEL block denies on its cost limit; its Rego block lists every fact", async () => {
+  const r = await compiled('pss_restricted');
+  const pod: Fixture = {
+    file: '(generated)',
+    name: 'pss_restricted: 10 privileged root containers adding SYS_ADMIN',
+    description: 'generated',
+    input: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'wide', namespace: 'team-a' },
+      spec: { containers: Array.from({ length: 10 }, (_, i) => ({ name: `c${i}`, image: 'nginx', securityContext: { privileged: true, runAsUser: 0, capabilities: { add: ['SYS_ADMIN'] } } })) },
+    },
+    expect: [],
+  };
+  const [row] = await runMatrix(r, [pod], ['opa-wasm', 'gator-cel', 'gator-rego']);
+  const cel = row!.results['gator-cel']!;
+  assert.equal(cel.map((f) => [f.rule, f.action]), [[CEL_ERROR_RULE, 'deny']]);
+  assert.match(cel[0]!.path ?? '', /^failed expression: /);
+  const key = (f: { rule: string; action: string; path?: string }) => `${f.rule} ${f.action} ${f.path}`;
+  assert.ok(row!.results['opa-wasm']!.length >= 40);
+  assert.equal(row!.results['gator-rego']!.map(key).sort(), row!.results['opa-wasm']!.map(key).sort());
+  const template = parse(String(r.files.get('gatekeeper/template.yaml'))) as { spec: { targets: { code: { engine: string; source: { failurePolicy?: string } }[] }[] } };
+  assert.is(template.spec.targets[0]!.code.find((x) => x.engine === 'K8sNativeValidation')?.source.failurePolicy, 'Fail');
+  const constraint = parse(String(r.files.get('gatekeeper/constraint-deny.yaml'))) as { spec: { enforcementAction: string } };
+  assert.is(constraint.spec.enforcementAction, 'deny', 'the error is a violation of the deny constraint: admission is denied');
 });
 
 test('5,000 offending containers: OPA WASM and opa report all 5,000; Kyverno fails the Enforce rule on its cost limit', async () => {

@@ -1,6 +1,7 @@
 // The bounded differential fuzzing campaigns of `npm test`: a fixed seed (printed), generated
 // cases through OPA WASM, native opa and conftest, every 20th through the Kyverno CLI too
-// (ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy); 0 disagreements. One campaign per rule set with a generator
+// (ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy), every 5th through gator (the
+// Gatekeeper template's CEL and Rego blocks); 0 disagreements. One campaign per rule set with a generator
 // (test/fuzz/arbitraries.ts for ECI, arbitraries-pss.ts for the Pod Security Standards sets).
 // Longer campaigns:
 // npm run fuzz -- --rule-set R --cases N --seed S [--kyverno-every K].
@@ -26,8 +27,15 @@ for (const { ruleSet, cases } of CAMPAIGNS) {
   const report = await fuzz(c, { cases, seed, kyvernoEvery: 20, findingsDir: join(PROJECT_ROOT, 'test', 'fuzz', 'findings') });
   process.stdout.write(
     `\n[fuzz] ${ruleSet} seed ${seed}: ${report.cases} cases; evaluations ${JSON.stringify(report.evaluations)}; ` +
-      `${report.disagreements.length} disagreements in ${Date.now() - started} ms\n[fuzz] reach (cases per rule and action): ${JSON.stringify(report.reach)}\n`,
+      `${report.disagreements.length} disagreements in ${Date.now() - started} ms; ` +
+      `enforced CEL errors (Gatekeeper's cost limit, verdict compared, facts not) ${JSON.stringify(report.enforcedErrors)}\n[fuzz] reach (cases per rule and action): ${JSON.stringify(report.reach)}\n`,
   );
+
+  test(`${ruleSet}: an enforced CEL error stands in for the facts of at most 1 case in 20 a leg judged`, () => {
+    for (const [leg, n] of Object.entries(report.enforcedErrors)) {
+      assert.ok(n * 20 <= (report.evaluations[leg] ?? 0), `${leg}: ${n} of ${report.evaluations[leg]} cases ended in an enforced CEL error`);
+    }
+  });
 
   test(`${ruleSet}: the generator reaches every rule, and pods no rule objects to`, () => {
     for (const { id } of c.ruleSet.rules) {

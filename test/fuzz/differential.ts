@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { Document } from 'yaml';
 import type { CompiledRuleSet } from '../../src/emit/build.ts';
 import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
-import { compareFacts, OMITTED_RULE, type Facts } from '../harness/facts.ts';
-import { ADMISSION_LEGS, runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
+import { CEL_ERROR_RULE, compareFacts, OMITTED_RULE, type Facts } from '../harness/facts.ts';
+import { compareOptions, runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
 import { fuzzCase, type FuzzCase } from './arbitraries.ts';
 import { pssFuzzCase } from './arbitraries-pss.ts';
 
@@ -56,7 +56,11 @@ export interface FuzzLeg {
   readonly every?: number;
 }
 
-/** OPA WASM (the reference), native opa, conftest, and the Kyverno CLI (ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy) on every n-th case. */
+/**
+ * OPA WASM (the reference), native opa, conftest, the Kyverno CLI (ClusterPolicy,
+ * ValidatingPolicy, ValidatingAdmissionPolicy) on every n-th case, and gator (the Gatekeeper
+ * template's CEL and Rego blocks, one quick process per batch) on four times as many.
+ */
 export const defaultLegs = (kyvernoEvery: number): FuzzLeg[] => [
   { name: 'opa-wasm', engine: 'opa-wasm' },
   { name: 'opa', engine: 'opa' },
@@ -64,6 +68,8 @@ export const defaultLegs = (kyvernoEvery: number): FuzzLeg[] => [
   { name: 'kyverno', engine: 'kyverno', every: kyvernoEvery },
   { name: 'kyverno-vpol', engine: 'kyverno-vpol', every: kyvernoEvery },
   { name: 'vap', engine: 'vap', every: kyvernoEvery },
+  { name: 'gator-cel', engine: 'gator-cel', every: Math.max(1, Math.floor(kyvernoEvery / 4)) },
+  { name: 'gator-rego', engine: 'gator-rego', every: Math.max(1, Math.floor(kyvernoEvery / 4)) },
 ];
 
 /** Shrinking effort per fuzz() call. */
@@ -127,6 +133,12 @@ export interface FuzzReport {
   /** Cases judged by each leg. */
   readonly evaluations: Record<string, number>;
   readonly disagreements: readonly Disagreement[];
+  /**
+   * Per leg, the cases where it enforced a CEL evaluation error (the cost limit) in place of one
+   * action's facts, and the reference had violations of that action: the verdict agreed, the
+   * facts were not compared (see withoutEnforcedErrors).
+   */
+  readonly enforcedErrors: Record<string, number>;
 }
 
 const key = (f: Facts, withValue: boolean) =>
@@ -141,8 +153,8 @@ function expectation(k: string): ExpectedViolation {
   return { rule, action, ...Object.fromEntries(optional) };
 }
 
-/** Kyverno's messages carry no values and conftest's cut them at 200 characters: values are compared between the others. */
-const withValues = (leg: FuzzLeg) => leg.engine !== 'conftest' && !ADMISSION_LEGS.includes(leg.engine);
+/** The CEL legs' messages carry no values and conftest's cut them at 200 characters: values are compared between the others. */
+const withValues = (leg: FuzzLeg) => !compareOptions(leg.engine).ignore?.includes('value');
 
 type Judged = Map<string, readonly Facts[]>;
 
@@ -150,15 +162,34 @@ type Judged = Map<string, readonly Facts[]>;
 const normalised = (legs: readonly FuzzLeg[], judged: Judged) =>
   Object.fromEntries(legs.filter((l) => judged.has(l.name)).map((l) => [l.name, keys(judged.get(l.name)!, withValues(l))]));
 
+/**
+ * Gatekeeper evaluates a constraint's whole CEL block within one call's cost limit (1,000,000,
+ * pkg/drivers/k8scel/driver.go passes celAPI.PerCallLimit as the budget), a tenth of what the
+ * API server gives a ValidatingAdmissionPolicy, so a pod with many violations can exceed it; the
+ * template's failurePolicy Fail then makes the error a violation of the constraint, without
+ * facts. Where the reference has violations of that action the verdict agrees: that action's
+ * facts are set aside on both sides (and counted); an error where the reference has none of the
+ * action's violations stays a disagreement.
+ */
+function withoutEnforcedErrors(ref: readonly Facts[], facts: readonly Facts[]): { ref: readonly Facts[]; facts: readonly Facts[]; enforced: boolean } {
+  const actions = new Set(facts.filter((f) => f.rule === CEL_ERROR_RULE).map((f) => f.action));
+  const covered = [...actions].filter((a) => ref.some((f) => f.action === a) && facts.filter((f) => f.action === a).every((f) => f.rule === CEL_ERROR_RULE));
+  if (!covered.length) return { ref, facts, enforced: false };
+  const keep = (f: Facts) => !covered.includes(f.action);
+  return { ref: ref.filter(keep), facts: facts.filter(keep), enforced: true };
+}
+
 /** The legs (after the reference) whose facts differ from the reference's. */
-function disagreeing(legs: readonly FuzzLeg[], judged: Judged): string[] {
+function disagreeing(legs: readonly FuzzLeg[], judged: Judged, enforced?: Record<string, number>): string[] {
   const [reference, ...others] = legs;
-  const ref = judged.get(reference!.name)!;
+  const fullRef = judged.get(reference!.name)!;
   return others
     .filter((leg) => {
-      const facts = judged.get(leg.name);
+      const judgedFacts = judged.get(leg.name);
+      if (judgedFacts === undefined) return false;
+      const { ref, facts, enforced: capped } = withoutEnforcedErrors(fullRef, judgedFacts);
+      if (capped && enforced) enforced[leg.name] = (enforced[leg.name] ?? 0) + 1;
       const v = withValues(reference!) && withValues(leg);
-      if (facts === undefined) return false;
       // A leg that counted the facts it could not list (a VAP's message): compareFacts checks
       // the listed ones against the reference's and the count against the rest.
       if (facts.some((f) => f.rule === OMITTED_RULE)) {
@@ -257,8 +288,9 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
   };
 
   const disagreements: Disagreement[] = [];
+  const enforcedErrors: Record<string, number> = {};
   for (const [i, fixture] of fixtures.entries()) {
-    const first = disagreeing(legs, judged[i]!);
+    const first = disagreeing(legs, judged[i]!, enforcedErrors);
     if (first.length === 0) continue;
     const shrunk =
       budget.evaluations > 0 && disagreements.length < budget.cases
@@ -304,6 +336,7 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
     reach: Object.fromEntries(Object.entries(reach).sort()),
     evaluations,
     disagreements,
+    enforcedErrors,
   };
 }
 

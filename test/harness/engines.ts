@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findEngine, installHint, type Engine } from '../../src/emit/engines.ts';
-import { OMITTED_RULE, type Facts } from './facts.ts';
+import { CEL_ERROR_RULE, OMITTED_RULE, type Facts } from './facts.ts';
 
 const run = promisify(execFile);
 
@@ -183,32 +183,102 @@ export async function kyvernoVpolBatch(
   parameterYamls: readonly string[] = [],
 ): Promise<(Facts & { index?: number })[][]> {
   const results = await kyvernoApplyResults(policyYamls, cases, parameterYamls);
-  return results.map((rs) => {
-    const out: (Facts & { index?: number })[] = [];
-    for (const r of rs) {
+  return results.map((rs) =>
+    rs.flatMap((r) => {
       const action = actionOf(r.policy);
       if (!action) throw new Error(`kyverno reported an unknown policy ${r.policy}`);
-      // A ValidatingAdmissionPolicy's message is cut past VAP_MESSAGE_MAX characters (Kubernetes
-      // drops one over 5 KiB): a marker no expectation matches, so the comparison shows it.
-      if (r.message?.endsWith('…')) {
-        out.push({ rule: '(message cut)', action, path: `(${r.message.length} characters)` });
-        continue;
-      }
-      const facts = parseKyvernoMessage(r.message ?? '', separator);
-      // A VAP's message counts the facts it had no room for: a marker compareFacts reads.
-      if (facts.omitted) out.push({ rule: OMITTED_RULE, action, path: `(${facts.omitted} more)` });
-      for (const f of facts) {
-        const space = f.path.indexOf(' ');
-        if (space < 0) throw new Error(`ValidatingPolicy fact without a rule ID: ${f.path}`);
-        const rule = f.path.slice(0, space);
-        const path = f.path.slice(space + 1).replace(/^object\./, '');
-        // `<RULE-ID> (<n> more)`: facts the message had no room for, kept as a marker no
-        // expectation matches, so a comparison shows them as a difference.
-        out.push({ rule, action, path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) });
+      return policyMessageFacts(r.message ?? '', separator, action);
+    }),
+  );
+}
+
+/**
+ * The facts of one CEL policy message (a ValidatingPolicy's, a ValidatingAdmissionPolicy's, a
+ * Gatekeeper CEL block's): every failing rule's facts as `<RULE-ID> <path>[@<list>[<index>]]`.
+ */
+export function policyMessageFacts(message: string, separator: string, action: string): (Facts & { index?: number })[] {
+  // A ValidatingAdmissionPolicy's message is cut past VAP_MESSAGE_MAX characters (Kubernetes
+  // drops one over 5 KiB): a marker no expectation matches, so the comparison shows it.
+  if (message.endsWith('…')) return [{ rule: '(message cut)', action, path: `(${message.length} characters)` }];
+  const facts = parseKyvernoMessage(message, separator);
+  const out: (Facts & { index?: number })[] = [];
+  // A VAP's message counts the facts it had no room for: a marker compareFacts reads.
+  if (facts.omitted) out.push({ rule: OMITTED_RULE, action, path: `(${facts.omitted} more)` });
+  for (const f of facts) {
+    const space = f.path.indexOf(' ');
+    if (space < 0) throw new Error(`policy message fact without a rule ID: ${f.path}`);
+    const rule = f.path.slice(0, space);
+    const path = f.path.slice(space + 1).replace(/^object\./, '');
+    // `<RULE-ID> (<n> more)`: facts the message had no room for, kept as a marker no
+    // expectation matches, so a comparison shows them as a difference.
+    out.push({ rule, action, path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) });
+  }
+  return out;
+}
+
+/**
+ * `gator test` of a ConstraintTemplate and its constraints over many objects, in one process:
+ * the CEL block (gator's default), or the Rego block (`rego`: the CEL driver off). A result's
+ * action is its constraint's enforcementAction. The Rego block's facts are its details; the CEL
+ * block's are in its message, as a ValidatingPolicy's. A CEL evaluation error is a violation
+ * under the template's failurePolicy (Fail), its message Gatekeeper's `failed expression: …`
+ * without facts: it is kept as a CEL_ERROR_RULE marker no expectation matches.
+ */
+export async function gatorBatch(
+  objectYamls: readonly string[],
+  cases: readonly KyvernoCase[],
+  rego: boolean,
+  separator: string,
+): Promise<(Facts & { index?: number })[][]> {
+  const work = mkdtempSync(join(tmpdir(), 'eci-gator-'));
+  try {
+    const files = objectYamls.map((text, i) => {
+      const file = join(work, `policy-${i}.yaml`);
+      writeFileSync(file, text);
+      return file;
+    });
+    const names = cases.map((_, i) => `fixture-${i}`);
+    const resourceFile = join(work, 'resources.yaml');
+    // JSON documents, as for kyverno (no YAML 1.1 misreading).
+    writeFileSync(resourceFile, cases.map((c, i) => JSON.stringify({ ...c.object, metadata: { ...(c.object['metadata'] as object), name: names[i] } })).join('\n---\n'));
+    const args = ['test', ...[...files, resourceFile].flatMap((f) => ['--filename', f]), '--output', 'json', ...(rego ? ['--enable-k8s-native-validation=false'] : [])];
+    let stdout: string;
+    try {
+      const child = run(engine('gator'), args, { maxBuffer: 512 * 1024 * 1024 });
+      // gator reads objects from standard input when it is not a terminal: give it none.
+      child.child.stdin?.end();
+      ({ stdout } = await child);
+    } catch (e) {
+      // gator exits 1 when a deny constraint is violated; the results are still on stdout.
+      const err = e as { stdout?: string; stderr?: string; code?: number };
+      if (err.code !== 1 || !err.stdout?.trimStart().startsWith('[')) throw new Error(`gator test failed (${err.code}): ${err.stderr}${err.stdout?.slice(0, 2000)}`);
+      stdout = err.stdout;
+    }
+    type GatorResult = {
+      msg: string;
+      metadata?: { details?: unknown };
+      enforcementAction?: string;
+      violatingObject?: { metadata?: { name?: string } };
+    };
+    const results = (JSON.parse(stdout || 'null') ?? []) as GatorResult[];
+    const out: (Facts & { index?: number })[][] = cases.map(() => []);
+    for (const r of results) {
+      const i = names.indexOf(r.violatingObject?.metadata?.name ?? '');
+      if (i < 0) throw new Error(`gator result for an unknown object: ${r.msg}`);
+      const action = r.enforcementAction ?? '(none)';
+      if (rego) {
+        // The details are the violation object the other Rego legs return; the action is Gatekeeper's.
+        out[i]!.push({ ...(r.metadata?.details as unknown as Facts), action });
+      } else if (!r.msg.includes(`${separator}[`)) {
+        out[i]!.push({ rule: CEL_ERROR_RULE, action, path: r.msg.slice(0, 300) });
+      } else {
+        out[i]!.push(...policyMessageFacts(r.msg, separator, action));
       }
     }
     return out;
-  });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** The document the generated Rego checks: an AdmissionReview's or Gatekeeper review's object, else the input. */

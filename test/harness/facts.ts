@@ -41,6 +41,13 @@ export interface FactDiff {
 export const OMITTED_RULE = '(omitted)';
 
 /**
+ * The rule of a marker fact for a CEL evaluation error a leg enforces as a violation of its
+ * action (Gatekeeper's CEL block under failurePolicy Fail: the message is the error, without
+ * facts). Its path is the message. No expectation matches it.
+ */
+export const CEL_ERROR_RULE = '(cel error)';
+
+/**
  * Each expected violation must match exactly one actual one, and every actual one be expected.
  * Where the leg counted facts it could not list, the unlisted ones must be exactly that many.
  */

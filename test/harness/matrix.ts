@@ -14,23 +14,27 @@ import { loadWasmPolicy } from '../../src/eval/wasm.ts';
 import type { ParamValues } from '../../src/ir/types.ts';
 import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targets/kyverno/lower.ts';
 import { fixtureParams, wasmOf } from './compiled.ts';
-import { conftestBatch, kyvernoApplyBatch, kyvernoVpolBatch, opaEvalBatch } from './engines.ts';
+import { conftestBatch, gatorBatch, kyvernoApplyBatch, kyvernoVpolBatch, opaEvalBatch } from './engines.ts';
+import { GATEKEEPER_SEPARATOR, lowerRuleSet as lowerGatekeeper } from '../../src/targets/gatekeeper/lower.ts';
+import { lowerRuleSet as lowerRego } from '../../src/targets/rego/lower.ts';
 import { lowerRuleSet as lowerVpol, VPOL_SEPARATOR } from '../../src/targets/kyverno-vpol/lower.ts';
 import { lowerRuleSet as lowerVap, VAP_SEPARATOR } from '../../src/targets/vap/lower.ts';
 import type { CompareOptions, Facts } from './facts.ts';
 import { admissionObject, getPath, templatePath, type Fixture } from '../../src/fixtures/corpus.ts';
 
-export type EngineName = 'opa-wasm' | 'opa' | 'conftest' | 'kyverno' | 'kyverno-vpol' | 'vap';
+export type EngineName = 'opa-wasm' | 'opa' | 'conftest' | 'kyverno' | 'kyverno-vpol' | 'vap' | 'gator-cel' | 'gator-rego';
 
 /** The legs that evaluate an admitted object (a Pod or pod controller), not any document. */
-export const ADMISSION_LEGS: readonly EngineName[] = ['kyverno', 'kyverno-vpol', 'vap'];
+export const ADMISSION_LEGS: readonly EngineName[] = ['kyverno', 'kyverno-vpol', 'vap', 'gator-cel', 'gator-rego'];
 /** Every leg, in the order the reports list them. */
-export const ALL_LEGS: readonly EngineName[] = ['opa-wasm', 'opa', 'conftest', 'kyverno', 'kyverno-vpol', 'vap'];
+export const ALL_LEGS: readonly EngineName[] = ['opa-wasm', 'opa', 'conftest', 'kyverno', 'kyverno-vpol', 'vap', 'gator-cel', 'gator-rego'];
 /**
- * What a leg's facts can be compared on: the Kyverno legs' messages carry no values, and
- * conftest's (the package's deny/warn strings) carry them cut at 200 characters.
+ * What a leg's facts can be compared on: the CEL legs' messages carry no values, and
+ * conftest's (the package's deny/warn strings) carry them cut at 200 characters. The gator
+ * Rego leg returns the violation objects themselves, values included.
  */
-export const compareOptions = (leg: EngineName): CompareOptions => (leg === 'conftest' || ADMISSION_LEGS.includes(leg) ? { ignore: ['value'] } : {});
+export const compareOptions = (leg: EngineName): CompareOptions =>
+  leg === 'gator-rego' ? {} : leg === 'conftest' || ADMISSION_LEGS.includes(leg) ? { ignore: ['value'] } : {};
 
 export interface MatrixRow {
   readonly fixture: Fixture;
@@ -53,6 +57,8 @@ export interface Mutation {
   readonly vpol?: (text: string) => string;
   /** Applied to each ValidatingAdmissionPolicy's YAML. */
   readonly vap?: (text: string) => string;
+  /** Applied to the Gatekeeper ConstraintTemplate's YAML (both of its blocks). */
+  readonly gatekeeper?: (text: string) => string;
 }
 
 const regoOf = (c: CompiledRuleSet, mutation: Mutation) => (mutation.rego ?? ((t) => t))(c.files.get('rego/policy.rego') as string);
@@ -152,6 +158,13 @@ export async function runMatrix(
     type Group = { leg: EngineName; params: ParamValues; members: { row: number; object: Record<string, unknown> }[] };
     const apply = (g: Group): Promise<(Facts & { index?: number })[][]> => {
       const cases = g.members.map((m) => ({ object: m.object }));
+      if (g.leg === 'gator-cel' || g.leg === 'gator-rego') {
+        const out = lowerGatekeeper(rs, g.params);
+        const rego = render('rego/policy.rego', { ...lowerRego(rs), gatekeeper: out.rego }, header);
+        const template = (mutation.gatekeeper ?? ((t) => t))(render('gatekeeper/template.yaml', { ...out.template, rego }, header));
+        const texts = [template, ...out.constraints.map((k) => render('gatekeeper/constraint.yaml', k, header))];
+        return gatorBatch(texts, cases, g.leg === 'gator-rego', GATEKEEPER_SEPARATOR);
+      }
       if (g.leg === 'vap') {
         const out = lowerVap(rs, g.params);
         const actions = new Map(out.policies.map((p) => [p.name, p.action]));

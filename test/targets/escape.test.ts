@@ -9,7 +9,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadWasmPolicy } from '../../src/eval/wasm.ts';
-import { yamlString } from '../../src/targets/kyverno/escape.ts';
+import { yamlString, yamlText } from '../../src/targets/kyverno/escape.ts';
 import { kyvernoMessage } from '../../src/targets/kyverno/lower.ts';
 import { regoString } from '../../src/targets/rego/escape.ts';
 import {
@@ -64,7 +64,25 @@ for (const h of [...ALL, ...LONE_SURROGATES, ...CONTROLS]) {
     // No raw line break of any kind (YAML folds them) and no raw byte order mark.
     assert.not.ok(/[\n\r\u0085\u2028\u2029\ufeff]/.test(lit), show(lit));
   });
+
+  test(`yamlText round-trips a multi-line text through YAML (${h.name})`, () => {
+    // As a Rego block in a ConstraintTemplate: lines, tabs, the text first, last and alone.
+    for (const text of [`package p\n\t${h.text}\n`, `${h.text}\nnext line\n\n# end\n`, h.text, `${h.text}\n\n`]) {
+      const value = yamlText(text, 6);
+      const doc = `spec:\n  source:\n    rego: ${value}\n    version: v1\n`;
+      const docs = parseAllDocuments(doc);
+      assert.equal(docs[0]!.errors, [], show(doc));
+      assert.equal(docs[0]!.toJS(), { spec: { source: { rego: text, version: 'v1' } } }, show(value));
+    }
+  });
 }
+
+test('yamlText writes a literal block where it can', () => {
+  assert.is(yamlText('package p\n\nx := 1\n', 4), '|\n    package p\n\n    x := 1');
+  assert.is(yamlText('a\nb', 2), '|-\n  a\n  b');
+  // A leading space would be read as the block's indentation: quoted instead.
+  assert.is(yamlText(' a\n', 2), '" a\\n"');
+});
 
 test('the 10,000-character string is 10,000 characters', () => {
   const long = HOSTILE.find((h) => h.name === '10,000 characters')!.text;

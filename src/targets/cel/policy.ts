@@ -46,24 +46,61 @@ interface Part {
   readonly guarded: boolean;
 }
 
-function policyFor(action: Action, ctx: RuleContext, parts: readonly Part[], maxFactsPerRule: number): CelPolicy {
-  const vars: CelVariable[] = [...ctx.variables()];
-  parts.forEach((p, k) => vars.push({ name: `r${k}`, expression: p.guarded ? `${SPEC_NOT_MAP} ? [] : ${p.facts}` : p.facts }));
+/** The names a policy's own variables take: per rule (`r<k>`) and for all its facts (`f`). */
+interface FactNames {
+  readonly rule: (k: number) => string;
+  readonly facts: string;
+}
+const POLICY_NAMES: FactNames = { rule: (k) => `r${k}`, facts: 'f' };
+
+/**
+ * The facts of one action's rules: a variable per rule (its facts), then `facts`, each rule's
+ * first `maxFactsPerRule` as `<RULE-ID> <fact>` and `<RULE-ID> (<n> more)`; and the message
+ * naming each failing rule, then the facts.
+ */
+function factsOf(parts: readonly Part[], names: FactNames, maxFactsPerRule: number): { variables: CelVariable[]; messageExpression: string } {
+  const vars: CelVariable[] = parts.map((p, k) => ({ name: names.rule(k), expression: p.guarded ? `${SPEC_NOT_MAP} ? [] : ${p.facts}` : p.facts }));
   const n = maxFactsPerRule;
   const listed = (k: number, id: string) => {
-    const r = `variables.r${k}`;
+    const r = `variables.${names.rule(k)}`;
     return `${r}.transformList(i, p, i < ${n}, ${celString(`${id} `)} + p) + (size(${r}) > ${n} ? [${celString(`${id} (`)} + string(size(${r}) - ${n}) + ' more)'] : [])`;
   };
-  vars.push({ name: 'f', expression: parts.map((p, k) => listed(k, p.ruleId)).join(' + ') });
-  const texts = parts.map((p, k) => `(size(variables.r${k}) > 0 ? [${celString(`${p.ruleId}: ${oneLineMessage(p.text, TEXT_MAX)}`)}] : [])`).join(' + ');
-  const f = 'variables.f';
-  return {
-    action,
-    variables: vars,
-    expression: `size(${f}) == 0`,
-    messageExpression: `(${texts}).join('; ') + ${celString(`${POLICY_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'`,
-    ruleIds: parts.map((p) => p.ruleId),
-  };
+  vars.push({ name: names.facts, expression: parts.map((p, k) => listed(k, p.ruleId)).join(' + ') });
+  const texts = parts.map((p, k) => `(size(variables.${names.rule(k)}) > 0 ? [${celString(`${p.ruleId}: ${oneLineMessage(p.text, TEXT_MAX)}`)}] : [])`).join(' + ');
+  const f = `variables.${names.facts}`;
+  return { variables: vars, messageExpression: `(${texts}).join('; ') + ${celString(`${POLICY_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'` };
+}
+
+/** The parts (rules) of one action, lowered in `ctx` (which collects the variables they read). */
+function actionParts(rs: RuleSet, params: ParamValues, action: Action, ctx: RuleContext): Part[] {
+  const parts: Part[] = [];
+  if (action === 'deny') {
+    const checks = inputChecks();
+    const messages = new Set(checks.map((c) => c.message));
+    parts.push({
+      ruleId: rs.inputRule.id,
+      text: messages.size === 1 ? checks[0]!.message : rs.inputRule.title,
+      facts: ruleFacts(checks.map((c) => ({ scope: 'pod', expr: c.expr })), false),
+      guarded: false,
+    });
+  }
+  for (const rule of rs.rules) {
+    const setting = params.actions[rule.id] ?? rule.action;
+    if (setting === 'off') continue;
+    const checks = rule.checks.filter((c) => (c.action === 'rule' ? setting : c.action) === action);
+    if (!checks.length) continue;
+    const messages = new Set(checks.map((c) => c.message));
+    parts.push({
+      ruleId: rule.id,
+      text: messages.size === 1 ? checks[0]!.message : rule.title,
+      facts: ruleFacts(
+        checks.map((c) => checkFacts(c.subject, c.violation, c.at ?? [], ctx)),
+        rule.level === 'container',
+      ),
+      guarded: true,
+    });
+  }
+  return parts;
 }
 
 /** The rule set's policies: deny, then warn, each only when some rule has that action. */
@@ -71,36 +108,65 @@ export function celPolicies(rs: RuleSet, params: ParamValues, p: CelParams, shap
   const policies: CelPolicy[] = [];
   for (const action of ['deny', 'warn'] as const) {
     const ctx = new RuleContext(shape, p);
-    const parts: Part[] = [];
-    if (action === 'deny') {
-      const checks = inputChecks();
-      const messages = new Set(checks.map((c) => c.message));
-      parts.push({
-        ruleId: rs.inputRule.id,
-        text: messages.size === 1 ? checks[0]!.message : rs.inputRule.title,
-        facts: ruleFacts(checks.map((c) => ({ scope: 'pod', expr: c.expr })), false),
-        guarded: false,
-      });
-    }
-    for (const rule of rs.rules) {
-      const setting = params.actions[rule.id] ?? rule.action;
-      if (setting === 'off') continue;
-      const checks = rule.checks.filter((c) => (c.action === 'rule' ? setting : c.action) === action);
-      if (!checks.length) continue;
-      const messages = new Set(checks.map((c) => c.message));
-      parts.push({
-        ruleId: rule.id,
-        text: messages.size === 1 ? checks[0]!.message : rule.title,
-        facts: ruleFacts(
-          checks.map((c) => checkFacts(c.subject, c.violation, c.at ?? [], ctx)),
-          rule.level === 'container',
-        ),
-        guarded: true,
-      });
-    }
-    if (parts.length) policies.push(policyFor(action, ctx, parts, maxFactsPerRule));
+    const parts = actionParts(rs, params, action, ctx);
+    if (!parts.length) continue;
+    const own = factsOf(parts, POLICY_NAMES, maxFactsPerRule);
+    policies.push({
+      action,
+      variables: [...ctx.variables(), ...own.variables],
+      expression: `size(variables.${POLICY_NAMES.facts}) == 0`,
+      messageExpression: own.messageExpression,
+      ruleIds: parts.map((x) => x.ruleId),
+    });
   }
   return policies;
+}
+
+/** One validation of a policy holding several actions' rules. */
+export interface CelValidation {
+  readonly action: Action;
+  readonly expression: string;
+  readonly messageExpression: string;
+  readonly ruleIds: readonly string[];
+}
+
+/** Every action's rules in one variable set, a validation per action (see gatedCelPolicy). */
+export interface GatedCelPolicy {
+  readonly variables: readonly CelVariable[];
+  readonly validations: readonly CelValidation[];
+}
+
+/**
+ * The rule set as one CEL source for an engine that reports every failing validation (a
+ * Gatekeeper K8sNativeValidation block): the variables of every rule, shared, then one
+ * validation per action (deny, then warn), each failing with that action's facts unless
+ * `skip(action)` (a CEL condition) holds. Variables are evaluated lazily, on first read, so
+ * a validation that is skipped computes none of its rules.
+ */
+export function gatedCelPolicy(
+  rs: RuleSet,
+  params: ParamValues,
+  p: CelParams,
+  shape: TemplateShape,
+  maxFactsPerRule: number,
+  skip: (action: Action) => string,
+): GatedCelPolicy {
+  const ctx = new RuleContext(shape, p);
+  const actions = (['deny', 'warn'] as const).map((action) => ({ action, parts: actionParts(rs, params, action, ctx) })).filter((a) => a.parts.length);
+  const own = actions.map(({ action, parts }) => {
+    const prefix = action[0]!;
+    const names: FactNames = { rule: (k) => `${prefix}${k}`, facts: `f${prefix}` };
+    return { action, parts, names, ...factsOf(parts, names, maxFactsPerRule) };
+  });
+  return {
+    variables: [...ctx.variables(), ...own.flatMap((o) => o.variables)],
+    validations: own.map((o) => ({
+      action: o.action,
+      expression: `${skip(o.action)} || size(variables.${o.names.facts}) == 0`,
+      messageExpression: o.messageExpression,
+      ruleIds: o.parts.map((x) => x.ruleId),
+    })),
+  };
 }
 
 /** A CEL policy as an admission object: its name, texts, matching and actions. */

@@ -41,6 +41,8 @@ export interface AdmittedFixture {
   readonly name: string;
   readonly kind: string;
   readonly scoped: boolean;
+  /** The object as JSON (a YAML subset no YAML 1.1 reader misreads). */
+  readonly document: string;
 }
 
 /**
@@ -57,8 +59,9 @@ export function admittedFixtures(rs: RuleSet, params: ParamValues, fixtures: rea
     if ('reason' in adm) continue;
     const name = resourceName(fixture.name);
     const object: Record<string, unknown> = { ...adm.object, metadata: { ...(adm.object['metadata'] as object), name } };
-    docs.push(JSON.stringify(object));
-    admitted.push({ fixture, name, kind: String(object['kind']), scoped: inScope(object, selector) });
+    const document = JSON.stringify(object);
+    docs.push(document);
+    admitted.push({ fixture, name, kind: String(object['kind']), scoped: inScope(object, selector), document });
   }
   return { admitted, resources: `${docs.join('\n---\n')}\n` };
 }

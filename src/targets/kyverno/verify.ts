@@ -6,7 +6,7 @@ import type { Diagnostic } from '../../ir/diagnostics.ts';
 import { MAX_RULE_NAME } from './lower.ts';
 
 /** The one YAML document in `text`, parsed, with a spec (or a ConfigMap's data) of the kind; or why not. */
-function readDocument(text: string, file: string, kind: string): { errors: Diagnostic[]; object?: { kind?: string; spec?: unknown; data?: unknown } } {
+export function readDocument(text: string, file: string, kind: string): { errors: Diagnostic[]; object?: { kind?: string; spec?: unknown; data?: unknown } } {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const errors: Diagnostic[] = [];
   for (const doc of docs) {

@@ -49,6 +49,11 @@ export interface RegoTemplateInput {
   /** The regular expression of a key written `.key` in a report path. */
   readonly plainKeyPattern: string;
   readonly functions: readonly (RegoFunction & { readonly head: string })[];
+  /**
+   * Set for a Gatekeeper ConstraintTemplate's Rego: its entry point is `violation`, and the
+   * parameters are the constraint's `lists` (input.parameters) over the `compiled` ones.
+   */
+  readonly gatekeeper: { readonly lists: readonly string[]; readonly compiled: Readonly<Record<string, unknown>> } | null;
 }
 
 const lit = (v: unknown): string => (typeof v === 'string' ? regoString(v) : JSON.stringify(v));
@@ -714,5 +719,6 @@ export function lowerRuleSet(rs: RuleSet): RegoTemplateInput {
     },
     checks,
     functions: [...t.effs.functions, ...t.fns.functions, ...t.nums.functions].map((f) => ({ ...f, head: functionHead(f) })),
+    gatekeeper: null,
   };
 }
