@@ -27,15 +27,8 @@ for (const { ruleSet, cases } of CAMPAIGNS) {
   const report = await fuzz(c, { cases, seed, kyvernoEvery: 20, findingsDir: join(PROJECT_ROOT, 'test', 'fuzz', 'findings') });
   process.stdout.write(
     `\n[fuzz] ${ruleSet} seed ${seed}: ${report.cases} cases; evaluations ${JSON.stringify(report.evaluations)}; ` +
-      `${report.disagreements.length} disagreements in ${Date.now() - started} ms; ` +
-      `enforced CEL errors (Gatekeeper's cost limit, verdict compared, facts not) ${JSON.stringify(report.enforcedErrors)}\n[fuzz] reach (cases per rule and action): ${JSON.stringify(report.reach)}\n`,
+      `${report.disagreements.length} disagreements in ${Date.now() - started} ms\n[fuzz] reach (cases per rule and action): ${JSON.stringify(report.reach)}\n`,
   );
-
-  test(`${ruleSet}: an enforced CEL error stands in for the facts of at most 1 case in 20 a leg judged`, () => {
-    for (const [leg, n] of Object.entries(report.enforcedErrors)) {
-      assert.ok(n * 20 <= (report.evaluations[leg] ?? 0), `${leg}: ${n} of ${report.evaluations[leg]} cases ended in an enforced CEL error`);
-    }
-  });
 
   test(`${ruleSet}: the generator reaches every rule, and pods no rule objects to`, () => {
     for (const { id } of c.ruleSet.rules) {

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Document } from 'yaml';
 import type { CompiledRuleSet } from '../../src/emit/build.ts';
 import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
-import { CEL_ERROR_RULE, compareFacts, OMITTED_RULE, type Facts } from '../harness/facts.ts';
+import { compareFacts, OMITTED_RULE, type Facts } from '../harness/facts.ts';
 import { compareOptions, runMatrix, wasmLeg, type EngineName, type Mutation } from '../harness/matrix.ts';
 import { fuzzCase, type FuzzCase } from './arbitraries.ts';
 import { pssFuzzCase } from './arbitraries-pss.ts';
@@ -133,12 +133,6 @@ export interface FuzzReport {
   /** Cases judged by each leg. */
   readonly evaluations: Record<string, number>;
   readonly disagreements: readonly Disagreement[];
-  /**
-   * Per leg, the cases where it enforced a CEL evaluation error (the cost limit) in place of one
-   * action's facts, and the reference had violations of that action: the verdict agreed, the
-   * facts were not compared (see withoutEnforcedErrors).
-   */
-  readonly enforcedErrors: Record<string, number>;
 }
 
 const key = (f: Facts, withValue: boolean) =>
@@ -162,33 +156,14 @@ type Judged = Map<string, readonly Facts[]>;
 const normalised = (legs: readonly FuzzLeg[], judged: Judged) =>
   Object.fromEntries(legs.filter((l) => judged.has(l.name)).map((l) => [l.name, keys(judged.get(l.name)!, withValues(l))]));
 
-/**
- * Gatekeeper evaluates a constraint's whole CEL block within one call's cost limit (1,000,000,
- * pkg/drivers/k8scel/driver.go passes celAPI.PerCallLimit as the budget), a tenth of what the
- * API server gives a ValidatingAdmissionPolicy, so a pod with many violations can exceed it; the
- * template's failurePolicy Fail then makes the error a violation of the constraint, without
- * facts. Where the reference has violations of that action the verdict agrees: that action's
- * facts are set aside on both sides (and counted); an error where the reference has none of the
- * action's violations stays a disagreement.
- */
-function withoutEnforcedErrors(ref: readonly Facts[], facts: readonly Facts[]): { ref: readonly Facts[]; facts: readonly Facts[]; enforced: boolean } {
-  const actions = new Set(facts.filter((f) => f.rule === CEL_ERROR_RULE).map((f) => f.action));
-  const covered = [...actions].filter((a) => ref.some((f) => f.action === a) && facts.filter((f) => f.action === a).every((f) => f.rule === CEL_ERROR_RULE));
-  if (!covered.length) return { ref, facts, enforced: false };
-  const keep = (f: Facts) => !covered.includes(f.action);
-  return { ref: ref.filter(keep), facts: facts.filter(keep), enforced: true };
-}
-
 /** The legs (after the reference) whose facts differ from the reference's. */
-function disagreeing(legs: readonly FuzzLeg[], judged: Judged, enforced?: Record<string, number>): string[] {
+function disagreeing(legs: readonly FuzzLeg[], judged: Judged): string[] {
   const [reference, ...others] = legs;
-  const fullRef = judged.get(reference!.name)!;
+  const ref = judged.get(reference!.name)!;
   return others
     .filter((leg) => {
-      const judgedFacts = judged.get(leg.name);
-      if (judgedFacts === undefined) return false;
-      const { ref, facts, enforced: capped } = withoutEnforcedErrors(fullRef, judgedFacts);
-      if (capped && enforced) enforced[leg.name] = (enforced[leg.name] ?? 0) + 1;
+      const facts = judged.get(leg.name);
+      if (facts === undefined) return false;
       const v = withValues(reference!) && withValues(leg);
       // A leg that counted the facts it could not list (a VAP's message): compareFacts checks
       // the listed ones against the reference's and the count against the rest.
@@ -288,9 +263,8 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
   };
 
   const disagreements: Disagreement[] = [];
-  const enforcedErrors: Record<string, number> = {};
   for (const [i, fixture] of fixtures.entries()) {
-    const first = disagreeing(legs, judged[i]!, enforcedErrors);
+    const first = disagreeing(legs, judged[i]!);
     if (first.length === 0) continue;
     const shrunk =
       budget.evaluations > 0 && disagreements.length < budget.cases
@@ -336,7 +310,6 @@ export async function fuzz(c: CompiledRuleSet, opts: FuzzOptions): Promise<FuzzR
     reach: Object.fromEntries(Object.entries(reach).sort()),
     evaluations,
     disagreements,
-    enforcedErrors,
   };
 }
 

@@ -46,12 +46,33 @@ interface Part {
   readonly guarded: boolean;
 }
 
+/**
+ * Kubernetes' CEL admission plugin drops a messageExpression result over 5 KiB (apiserver
+ * celconfig.MaxEvaluatedMessageExpressionSizeBytes: the verdict stands, and the message becomes
+ * `failed expression: <expression>`, losing every fact); Gatekeeper's CEL driver is the same
+ * library. So a bounded message names the failing rules by ID only and lists as many facts as
+ * fit in MESSAGE_FACTS_CHARS at the longest one's length, then counts the rest (`"<n> more"`);
+ * past MESSAGE_MAX characters (hostile paths) it is cut and ends with `…`.
+ */
+export const MESSAGE_FACTS_CHARS = 4000;
+export const MESSAGE_MAX = 4900;
+
 /** The names a policy's own variables take: per rule (`r<k>`) and for all its facts (`f`). */
-interface FactNames {
+export interface FactNames {
   readonly rule: (k: number) => string;
   readonly facts: string;
 }
-const POLICY_NAMES: FactNames = { rule: (k) => `r${k}`, facts: 'f' };
+export const POLICY_NAMES: FactNames = { rule: (k) => `r${k}`, facts: 'f' };
+
+/** `<IDs of the failing rules> failed :: [<facts that fit>, "<n> more"]`, at most MESSAGE_MAX characters (see MESSAGE_FACTS_CHARS). */
+export function boundedMessage(ruleIds: readonly string[], names: FactNames): string {
+  const ids = ruleIds.map((id, k) => `(size(variables.${names.rule(k)}) > 0 ? [${celString(id)}] : [])`).join(' + ');
+  const f = `variables.${names.facts}`;
+  // Evaluated only when the validation fails, so the facts are not empty; +3 for the quotes and comma.
+  const listed = `[${MESSAGE_FACTS_CHARS} / ${f}.map(s, size(s) + 3).max()].map(n, ${f}.transformList(i, s, i < n, strings.quote(s)).join(',') + (size(${f}) > n ? ',"' + string(size(${f}) - n) + ' more"' : ''))[0]`;
+  const message = `(${ids}).join(', ') + ${celString(` failed${POLICY_SEPARATOR}[`)} + ${listed} + ']'`;
+  return `[${message}].map(m, size(m) <= ${MESSAGE_MAX} ? m : m.substring(0, ${MESSAGE_MAX - 1}) + '…')[0]`;
+}
 
 /**
  * The facts of one action's rules: a variable per rule (its facts), then `facts`, each rule's
@@ -140,8 +161,8 @@ export interface GatedCelPolicy {
  * The rule set as one CEL source for an engine that reports every failing validation (a
  * Gatekeeper K8sNativeValidation block): the variables of every rule, shared, then one
  * validation per action (deny, then warn), each failing with that action's facts unless
- * `skip(action)` (a CEL condition) holds. Variables are evaluated lazily, on first read, so
- * a validation that is skipped computes none of its rules.
+ * `skip(action)` (a CEL condition) holds, its message bounded (boundedMessage). Variables are
+ * evaluated lazily, on first read, so a validation that is skipped computes none of its rules.
  */
 export function gatedCelPolicy(
   rs: RuleSet,
@@ -163,7 +184,10 @@ export function gatedCelPolicy(
     validations: own.map((o) => ({
       action: o.action,
       expression: `${skip(o.action)} || size(variables.${o.names.facts}) == 0`,
-      messageExpression: o.messageExpression,
+      messageExpression: boundedMessage(
+        o.parts.map((x) => x.ruleId),
+        o.names,
+      ),
       ruleIds: o.parts.map((x) => x.ruleId),
     })),
   };

@@ -4,10 +4,10 @@
 // (default parameters, an object that reaches admission; gator reads one object per file, so
 // each is its own file under cases/). Out-of-scope pods are cases too: they expect nothing.
 //
-// Assertions are on rule IDs, which both blocks put in each message (the CEL block one message
-// per action listing every failing rule, the Rego block one per fact): each rule the fixture
-// expects with the constraint's action is reported, and no other rule is. The exact facts are
-// the matrix's to compare.
+// Assertions are on rule IDs, which both blocks put at the head of each message (the CEL block
+// one message per action, `<ID>, <ID> failed :: [...]`; the Rego block one per fact, `<ID> deny
+// ...`): each rule the fixture expects with the constraint's action is reported, and no other
+// rule is. The exact facts are the matrix's to compare.
 
 import type { Fixture } from '../../fixtures/corpus.ts';
 import type { ParamValues, RuleSet } from '../../ir/types.ts';
@@ -39,8 +39,8 @@ export interface GatorSuite {
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^$()[\]{}|\\]/g, '\\$&');
-/** A message naming one of the rules: `<ID> …` (Rego) or `<ID>: …` / `; <ID>: …` (CEL). */
-const naming = (ids: readonly string[]) => `(^|; )(${ids.map(escapeRe).join('|')})[ :]`;
+/** A message naming one of the rules at its head: `<ID> …` (Rego), or `<ID>, ` / `, <ID> failed` (CEL). */
+const naming = (ids: readonly string[]) => `(^|, )(${ids.map(escapeRe).join('|')})[ ,]`;
 
 export function lowerGatorSuite(
   rs: RuleSet,

@@ -15,21 +15,16 @@
 
 import type { ParamValues, RuleSet } from '../../ir/types.ts';
 import { celParams, celString, oneLineMessage, type CelParams } from '../cel/lower.ts';
-import { admissionPolicies, POLICY_SEPARATOR, type AdmissionPolicy } from '../cel/policy.ts';
+import { admissionPolicies, boundedMessage, MESSAGE_FACTS_CHARS, MESSAGE_MAX, POLICY_NAMES, POLICY_SEPARATOR, type AdmissionPolicy } from '../cel/policy.ts';
 import { MESSAGE_MAX_FACTS } from '../kyverno/lower.ts';
 
 export const VAP_SEPARATOR = POLICY_SEPARATOR;
 export const VAP_MAX_FACTS = MESSAGE_MAX_FACTS;
 /** Where the parameter ConfigMap lives (a namespace every cluster has). */
 export const VAP_PARAMS_NAMESPACE = 'kube-system';
-/**
- * Kubernetes drops a messageExpression result over 5 KiB (the verdict stands, the message and
- * its facts are lost). So the message names the failing rules by ID only, and lists as many
- * facts as fit in VAP_FACTS_CHARS at the longest one's length, then counts the rest
- * (`"<n> more"`); past VAP_MESSAGE_MAX characters (hostile paths) it is cut and ends with `…`.
- */
-export const VAP_FACTS_CHARS = 4000;
-export const VAP_MESSAGE_MAX = 4900;
+/** The message limits (see MESSAGE_FACTS_CHARS in src/targets/cel/policy.ts). */
+export const VAP_FACTS_CHARS = MESSAGE_FACTS_CHARS;
+export const VAP_MESSAGE_MAX = MESSAGE_MAX;
 
 export interface VapPolicy extends AdmissionPolicy {
   /** The parameter ConfigMap the binding names, when the rule set has list parameters. */
@@ -54,16 +49,6 @@ export interface VapOutput {
 /** The CEL list of a list parameter's values: the bound ConfigMap's keys `<name>.<index>`. */
 const runtimeList = (name: string) => `[params.?data.orValue({})].map(d, d.filter(k, k.startsWith(${celString(`${name}.`)})).map(k, d[k]))[0]`;
 
-/** `<IDs of the failing rules> failed :: [<facts that fit>, "<n> more"]`, at most VAP_MESSAGE_MAX characters. */
-function messageExpression(ruleIds: readonly string[]): string {
-  const ids = ruleIds.map((id, k) => `(size(variables.r${k}) > 0 ? [${celString(id)}] : [])`).join(' + ');
-  const f = 'variables.f';
-  // Evaluated only when the validation fails, so `f` is not empty; +3 for the quotes and comma.
-  const listed = `[${VAP_FACTS_CHARS} / ${f}.map(s, size(s) + 3).max()].map(n, ${f}.transformList(i, s, i < n, strings.quote(s)).join(',') + (size(${f}) > n ? ',"' + string(size(${f}) - n) + ' more"' : ''))[0]`;
-  const message = `(${ids}).join(', ') + ${celString(` failed${VAP_SEPARATOR}[`)} + ${listed} + ']'`;
-  return `[${message}].map(m, size(m) <= ${VAP_MESSAGE_MAX} ? m : m.substring(0, ${VAP_MESSAGE_MAX - 1}) + '…')[0]`;
-}
-
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): VapOutput {
   const lists = rs.params.filter((p) => p.type.kind === 'stringList' || p.type.kind === 'namespaceApproval');
   const data = lists.flatMap((p) => {
@@ -75,7 +60,7 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): VapOutput {
   const configMap = lists.length ? { name: `${rs.name.replace(/_/g, '-')}-params`, namespace: VAP_PARAMS_NAMESPACE } : null;
   const p: CelParams = configMap ? { ...celParams(params), runtime: runtimeList } : celParams(params);
   const policies = admissionPolicies(rs, params, p, VAP_MAX_FACTS, ['Warn', 'Audit']).map(
-    (c): VapPolicy => ({ ...c, messageExpression: messageExpression(c.ruleIds), params: configMap }),
+    (c): VapPolicy => ({ ...c, messageExpression: boundedMessage(c.ruleIds, POLICY_NAMES), params: configMap }),
   );
   const empty = data.every((d) => d.entries.length === 0);
   return { policies, params: configMap ? { ...configMap, ruleSet: rs.name, data, empty } : null };
