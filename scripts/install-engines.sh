@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned policy engines into .tools/bin from the Go module proxy.
 # Idempotent: an engine whose binary already reports the pinned version is skipped.
-# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest ...]   (default: all)
+# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest|cel-cost ...]   (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tools/engines/versions.env
@@ -103,14 +103,30 @@ install_conftest() {
     github.com/open-policy-agent/conftest/internal/version.Version "${CONFTEST_VERSION#v}" "^Conftest: ${CONFTEST_VERSION#v}\$"
 }
 
+# cel-cost (tools/cel-cost): our CEL cost meter on Kubernetes' own CEL library (k8s.io/apiserver,
+# pinned in its go.mod). Its identity is the hash of its sources, stamped in at build time.
+install_cel_cost() {
+  local src="$root/tools/cel-cost" hash
+  hash=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)
+  if [ -x "$bin/cel-cost" ] && installed_version "$bin/cel-cost" --version | grep -qx "cel-cost ${hash}"; then
+    log "cel-cost ${hash} already installed"; return 0
+  fi
+  need_go
+  log "building cel-cost ${hash} (k8s.io/apiserver's CEL library; first time: a minute or two)"
+  local start=$SECONDS
+  with_heartbeat cel-cost go -C "$src" build -o "$bin/cel-cost" -ldflags "-X main.source=${hash}" .
+  log "cel-cost ${hash} installed in $((SECONDS - start))s"
+}
+
 engines=("$@")
-[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest)
+[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest cel-cost)
 for e in "${engines[@]}"; do
   case "$e" in
     opa) install_opa ;;
     kyverno) install_kyverno ;;
     gator) install_gator ;;
     conftest) install_conftest ;;
+    cel-cost) install_cel_cost ;;
     *) log "unknown engine: $e"; exit 2 ;;
   esac
 done

@@ -9,7 +9,8 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Where the install script puts the pinned engines; ECI_POLICY_TOOLS_BIN overrides it. */
 export const TOOLS_BIN = process.env['ECI_POLICY_TOOLS_BIN'] || join(PROJECT_ROOT, '.tools', 'bin');
 
-export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest';
+/** The engines, and cel-cost: Kubernetes' CEL library as a cost meter (tools/cel-cost). */
+export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest' | 'cel-cost';
 
 export function findEngine(engine: Engine): string | undefined {
   const local = join(TOOLS_BIN, engine);
