@@ -8,7 +8,9 @@ import { parseCommand, usageError } from './usage.ts';
 export const BUILD_USAGE = `Usage: eci-policy build [--spec <file.ts>]... [--params <file.yaml>] [--out <dir>] [--check] [--no-bundle]
 
 Compiles every rule set in spec/ (or the --spec files) to generated/<rule-set>/:
-rego/policy.rego, kyverno/clusterpolicy.yaml and the OPA WASM bundle in bundle/.
+rego/, the OPA WASM bundle in bundle/, kyverno/ (ClusterPolicy), kyverno-vpol/ (ValidatingPolicies),
+vap/ (ValidatingAdmissionPolicies and bindings), gatekeeper/ (ConstraintTemplate and constraints)
+and reference/ (docs/output.md describes each).
 
   --spec <file>    a rule set written in the DSL (default: every spec/*.ts)
   --params <file>  its parameter file (default: spec/<name>.params.yaml beside the spec)

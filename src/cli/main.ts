@@ -11,7 +11,7 @@ import { usageError } from './usage.ts';
 const USAGE = `Usage: eci-policy <command> [options]   (eci-policy <command> --help for each)
 
 Commands:
-  build   compile the rule sets in spec/ to generated/<rule-set>/ (Rego, WASM bundle, Kyverno)
+  build   compile the rule sets in spec/ to generated/<rule-set>/ (Rego, WASM bundle, Kyverno, VAP, Gatekeeper)
   audit   evaluate Kubernetes manifests with a compiled bundle
   docs    write the rule reference (generated/POLICIES.md)
   explain print one rule of the reference: eci-policy explain ECI-CTR-001
