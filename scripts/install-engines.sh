@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned policy engines into .tools/bin from the Go module proxy.
 # Idempotent: an engine whose binary already reports the pinned version is skipped.
-# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest|cel-cost ...]   (default: all)
+# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest|cel-cost|cluster ...]   (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tools/engines/versions.env
@@ -118,8 +118,40 @@ install_cel_cost() {
   log "cel-cost ${hash} installed in $((SECONDS - start))s"
 }
 
+# The control plane (tools/cluster/go.mod pins k8s.io/kubernetes and etcd, and replaces the
+# Kubernetes staging modules, which k8s.io/kubernetes' own go.mod points at local paths).
+# install_cluster_binary <name> <version line it prints> <package> [ldflags]
+install_cluster_binary() {
+  local name=$1 says=$2 pkg=$3 ldflags=${4:-}
+  local out=""
+  if [ -x "$bin/$name" ]; then
+    if [ "$name" = kubectl ]; then out=$("$bin/kubectl" version --client 2>/dev/null) || true; else out=$(installed_version "$bin/$name" --version); fi
+  fi
+  if printf '%s\n' "$out" | grep -q "$says"; then
+    log "$name already installed ($says)"; return 0
+  fi
+  need_go
+  log "building $name from tools/cluster (first time: several minutes)"
+  local start=$SECONDS
+  with_heartbeat "$name" go -C "$root/tools/cluster" build -o "$bin/$name" -ldflags "$ldflags" "$pkg"
+  log "$name installed in $((SECONDS - start))s"
+}
+
+install_cluster() {
+  local mod="$root/tools/cluster/go.mod"
+  if ! grep -q "k8s.io/kubernetes ${KUBERNETES_VERSION}" "$mod" || ! grep -q "go.etcd.io/etcd/server/v3 ${ETCD_VERSION}" "$mod"; then
+    log "tools/cluster/go.mod does not pin kubernetes ${KUBERNETES_VERSION} and etcd ${ETCD_VERSION}"; exit 2
+  fi
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  # Kubernetes stamps its version into component-base at release builds (hack/lib/version.sh).
+  local stamp="-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}"
+  install_cluster_binary etcd "etcd Version: ${ETCD_VERSION#v}" go.etcd.io/etcd/server/v3
+  install_cluster_binary kube-apiserver "Kubernetes ${KUBERNETES_VERSION}" k8s.io/kubernetes/cmd/kube-apiserver "$stamp"
+  install_cluster_binary kubectl "Client Version: ${KUBERNETES_VERSION}" k8s.io/kubernetes/cmd/kubectl "$stamp"
+}
+
 engines=("$@")
-[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest cel-cost)
+[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest cel-cost cluster)
 for e in "${engines[@]}"; do
   case "$e" in
     opa) install_opa ;;
@@ -127,6 +159,7 @@ for e in "${engines[@]}"; do
     gator) install_gator ;;
     conftest) install_conftest ;;
     cel-cost) install_cel_cost ;;
+    cluster) install_cluster ;;
     *) log "unknown engine: $e"; exit 2 ;;
   esac
 done

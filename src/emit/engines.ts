@@ -9,8 +9,11 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Where the install script puts the pinned engines; ECI_POLICY_TOOLS_BIN overrides it. */
 export const TOOLS_BIN = process.env['ECI_POLICY_TOOLS_BIN'] || join(PROJECT_ROOT, '.tools', 'bin');
 
-/** The engines, and cel-cost: Kubernetes' CEL library as a cost meter (tools/cel-cost). */
-export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest' | 'cel-cost';
+/**
+ * The engines; cel-cost, Kubernetes' CEL library as a cost meter (tools/cel-cost); and the
+ * control plane the cluster tests start (tools/cluster).
+ */
+export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest' | 'cel-cost' | 'etcd' | 'kube-apiserver' | 'kubectl';
 
 export function findEngine(engine: Engine): string | undefined {
   const local = join(TOOLS_BIN, engine);
