@@ -8,7 +8,7 @@ import type { Diagnostic, Result } from './diagnostics.ts';
 import { fail, ok } from './diagnostics.ts';
 import { paramsSchema } from './schema.ts';
 import { applyTransform } from './semantics.ts';
-import type { Condition, NumberExpr, ParamValues, Ref, Rule, RuleSet, Subject, Transform } from './types.ts';
+import type { Condition, NumberExpr, Param, ParamValues, Ref, Rule, RuleSet, Subject, Transform } from './types.ts';
 import { assertNever } from './types.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -381,4 +381,14 @@ export function defaultParamValues(rs: RuleSet): ParamValues {
     values[p.name] = p.type.kind === 'stringList' ? [] : p.type.kind === 'namespaceApproval' ? false : { matchLabels: {} };
   }
   return values as ParamValues;
+}
+
+/** The selector's matchLabels: the labels a pod (template) must carry to be checked; `{}` selects every pod. */
+export function selectorLabels(rs: RuleSet, params: ParamValues): Readonly<Record<string, string>> {
+  return (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+}
+
+/** The parameters that are lists of strings (allowlists, namespace approvals). */
+export function listParams(rs: RuleSet): readonly Param[] {
+  return rs.params.filter((p) => p.type.kind === 'stringList' || p.type.kind === 'namespaceApproval');
 }

@@ -10,12 +10,13 @@
 // - the ServiceAccount admission plugin is disabled: it rejects pods in a namespace whose
 //   `default` service account does not exist, and no controller manager runs to create one.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { engine } from '../harness/engines.ts';
 
 export interface ApiResponse {
@@ -30,6 +31,8 @@ export interface ControlPlane {
   readonly kubeconfig: string;
   /** A request to the API server as the admin. */
   readonly api: (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+  /** The pinned kubectl against this API server; a non-zero exit is returned, not thrown. */
+  readonly kubectl: (args: readonly string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
   readonly stop: () => Promise<void>;
   /** The last lines each process wrote (for a failure's message). */
   readonly logs: () => string;
@@ -203,7 +206,16 @@ export async function startControlPlane(): Promise<ControlPlane> {
         '',
       ].join('\n'),
     );
-    return { server, kubeconfig, api, stop, logs };
+    const kubectl = async (args: readonly string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(engine('kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 << 20 });
+        return { stdout, stderr, code: 0 };
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string; code?: number };
+        return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: err.code ?? 1 };
+      }
+    };
+    return { server, kubeconfig, api, kubectl, stop, logs };
   } catch (e) {
     await stop();
     throw e;

@@ -10,19 +10,16 @@
 // The Constraints are not applied here: their kind is a CRD that Gatekeeper's controller makes
 // from the template, and no Gatekeeper runs in this suite yet.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
-import { engine } from '../harness/engines.ts';
 import { PROJECT_ROOT } from '../../src/emit/engines.ts';
 import { startControlPlane } from './control-plane.ts';
 
-const run = promisify(execFile);
 const modules = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
 const env = readFileSync(join(PROJECT_ROOT, 'tools', 'engines', 'versions.env'), 'utf8');
 const pinned = (name: string) => {
@@ -42,21 +39,11 @@ const KNOWN_DEPRECATION = /^Warning: kyverno\.io\/v1 ClusterPolicy is deprecated
 const cp = await startControlPlane();
 const work = mkdtempSync(join(tmpdir(), 'eci-crd-'));
 
-async function kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(engine('kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { maxBuffer: 64 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: err.code ?? 1 };
-  }
-}
-
 test('the CRDs from the pinned modules are created and established', async () => {
   // Created, not applied: Kyverno's CRDs are larger than client-side apply's annotation allows.
-  const r = await kubectl(['create', ...CRDS.flatMap((f) => ['-f', f])]);
+  const r = await cp.kubectl(['create', ...CRDS.flatMap((f) => ['-f', f])]);
   assert.is(r.code, 0, r.stderr);
-  const w = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/clusterpolicies.kyverno.io', 'crd/validatingpolicies.policies.kyverno.io', 'crd/constrainttemplates.templates.gatekeeper.sh']);
+  const w = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/clusterpolicies.kyverno.io', 'crd/validatingpolicies.policies.kyverno.io', 'crd/constrainttemplates.templates.gatekeeper.sh']);
   assert.is(w.code, 0, w.stderr);
 });
 
@@ -68,7 +55,7 @@ for (const ruleSet of ruleSetsWithFixtures()) {
     writeFileSync(path, c.files.get(file) as string);
     for (const mode of [['--dry-run=server'], [], ['--server-side']]) {
       test(`${ruleSet} ${file}: kubectl apply ${mode.join(' ') || '(client-side)'} accepts it with no warning`, async () => {
-        const r = await kubectl(['apply', ...mode, '-f', path]);
+        const r = await cp.kubectl(['apply', ...mode, '-f', path]);
         assert.is(r.code, 0, r.stderr);
         const warnings = r.stderr.split('\n').filter((l) => /warning/i.test(l) && !KNOWN_DEPRECATION.test(l));
         assert.equal(warnings, [], r.stderr);

@@ -14,44 +14,32 @@
 // the difference) and the VAPs must agree with OPA WASM on the normalised object.
 // One rule set at a time: each one's policies are deleted, and gone, before the next.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { getPath, loadFixtures, templatePath, type Fixture } from '../../src/fixtures/corpus.ts';
+import { loadFixtures, type Fixture } from '../../src/fixtures/corpus.ts';
 import { KIND_RESOURCES } from '../../src/targets/cel/lower.ts';
 import { admittedFixtures } from '../../src/targets/kyverno/tests.ts';
 import { VAP_SEPARATOR } from '../../src/targets/vap/lower.ts';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
-import { engine, policyMessageFacts } from '../harness/engines.ts';
+import { policyMessageFacts } from '../harness/engines.ts';
 import { compareFacts, formatDiff, type Facts } from '../harness/facts.ts';
-import { wasmLeg } from '../harness/matrix.ts';
+import { wasmLeg, withContainerNames } from '../harness/matrix.ts';
 import type { ExpectedViolation } from '../../src/fixtures/corpus.ts';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { startControlPlane, type ApiResponse, type ControlPlane } from './control-plane.ts';
 
-const run = promisify(execFile);
 const cp: ControlPlane = await startControlPlane();
 const work = mkdtempSync(join(tmpdir(), 'eci-vap-'));
 
-async function kubectl(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(engine('kubectl'), ['--kubeconfig', cp.kubeconfig, ...args], { maxBuffer: 64 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: err.code ?? 1 };
-  }
-}
-
-/** The collection path of an object: `/api/v1/namespaces/<ns>/pods`, `/apis/apps/v1/...`. */
-function collection(object: Record<string, unknown>, namespace: string): string {
+/** The object created as a server-side dry run (`?dryRun=All`): the whole admission chain, nothing stored. */
+function dryRunCreate(object: Record<string, unknown>): Promise<ApiResponse> {
   const kind = String(object['kind']);
   const r = KIND_RESOURCES[kind];
   if (!r) throw new Error(`no resource for kind ${kind}`);
-  return `${r.group ? `/apis/${r.group}/v1` : '/api/v1'}/namespaces/${namespace}/${r.resource}`;
+  const namespace = String((object['metadata'] as { namespace?: unknown })['namespace'] ?? 'default');
+  return cp.api('POST', `${r.group ? `/apis/${r.group}/v1` : '/api/v1'}/namespaces/${namespace}/${r.resource}?dryRun=All`, object);
 }
 
 /** A policy of another rule set still answering (the API server drops a deleted one a moment later). */
@@ -62,8 +50,7 @@ type Outcome = { readonly facts: Facts[]; readonly serverWarnings: readonly stri
 
 /** One fixture as a server-side dry-run create: its facts (denial and warnings), or why the server rejected it before admission. */
 async function admit(object: Record<string, unknown>, actionOf: (policy: string) => 'deny' | 'warn' | undefined): Promise<Outcome> {
-  const namespace = String((object['metadata'] as { namespace?: unknown })['namespace'] ?? 'default');
-  const r = await cp.api('POST', `${collection(object, namespace)}?dryRun=All`, object);
+  const r = await dryRunCreate(object);
   const facts: Facts[] = [];
   const read = (text: string, verb: string) => {
     // "ValidatingAdmissionPolicy '<policy>' with binding '<binding>' denied request: <message>"
@@ -71,7 +58,7 @@ async function admit(object: Record<string, unknown>, actionOf: (policy: string)
     if (!m) return false;
     const action = actionOf(m[1]!);
     if (!action) throw new ForeignPolicy(text);
-    facts.push(...withContainers(policyMessageFacts(text, VAP_SEPARATOR, action), object));
+    facts.push(...withContainerNames(policyMessageFacts(text, VAP_SEPARATOR, action), object));
     return true;
   };
   // "Validation failed for ValidatingAdmissionPolicy '<policy>' with binding '<binding>': <message>"
@@ -80,17 +67,6 @@ async function admit(object: Record<string, unknown>, actionOf: (policy: string)
   const message = String((r.body as { message?: unknown })?.message ?? JSON.stringify(r.body));
   if (read(message, ' denied request')) return { facts, serverWarnings };
   return { rejected: `${r.status}: ${message}` };
-}
-
-/** Each fact's container name, from the object at its list and index (the messages carry the index). */
-function withContainers(facts: readonly (Facts & { index?: number })[], object: Record<string, unknown>): Facts[] {
-  const spec = getPath(object, [...templatePath(object['kind']), 'spec']) as Record<string, unknown> | undefined;
-  return facts.map(({ index, ...f }) => {
-    if (f.list === undefined || index === undefined) return f;
-    const ctr = (spec?.[f.list] as Record<string, unknown>[] | undefined)?.[index];
-    const name = ctr && typeof ctr === 'object' ? ctr['name'] : undefined;
-    return { ...f, container: typeof name === 'string' ? name : '' };
-  });
 }
 
 for (const ruleSet of ruleSetsWithFixtures()) {
@@ -115,8 +91,7 @@ for (const ruleSet of ruleSetsWithFixtures()) {
     }
     for (const a of admitted) {
       const object = JSON.parse(a.document) as Record<string, unknown>;
-      const namespace = String((object['metadata'] as { namespace?: unknown })['namespace'] ?? 'default');
-      const r = await cp.api('POST', `${collection(object, namespace)}?dryRun=All`, object);
+      const r = await dryRunCreate(object);
       const message = String((r.body as { message?: unknown })?.message ?? '');
       assert.not.match(message, /ValidatingAdmissionPolicy/, 'a policy is still in place');
       normalised.set(a.name, r.status === 201 ? { object: r.body as Record<string, unknown> } : { rejected: `${r.status}: ${message}` });
@@ -126,7 +101,7 @@ for (const ruleSet of ruleSetsWithFixtures()) {
 
   for (const mode of [['--dry-run=server'], [], ['--server-side']]) {
     test(`${ruleSet}: kubectl apply ${mode.join(' ') || '(client-side)'} accepts vap/ with no warning`, async () => {
-      const r = await kubectl(['apply', ...mode, ...fileArgs]);
+      const r = await cp.kubectl(['apply', ...mode, ...fileArgs]);
       assert.is(r.code, 0, r.stderr);
       assert.not.match(r.stderr, /warning/i, r.stderr);
     });
@@ -186,14 +161,12 @@ for (const ruleSet of ruleSetsWithFixtures()) {
   });
 
   test(`${ruleSet}: the policies are deleted, and stop answering`, async () => {
-    const r = await kubectl(['delete', '--wait=true', ...fileArgs]);
+    const r = await cp.kubectl(['delete', '--wait=true', ...fileArgs]);
     assert.is(r.code, 0, r.stderr);
     const probe = admitted.find((a) => a.scoped && a.fixture.expect.some((e) => e.action === 'deny') && 'object' in normalised.get(a.name)!)!;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const object = JSON.parse(probe.document) as Record<string, unknown>;
-      const namespace = String((object['metadata'] as { namespace?: unknown })['namespace'] ?? 'default');
-      const res = await cp.api('POST', `${collection(object, namespace)}?dryRun=All`, object);
+      const res = await dryRunCreate(JSON.parse(probe.document) as Record<string, unknown>);
       if (res.status === 201 && !res.warnings.some((w) => w.includes('ValidatingAdmissionPolicy'))) break;
       if (Date.now() > deadline) assert.unreachable('the deleted policies still answer');
       await new Promise((res) => setTimeout(res, 500));

@@ -45,8 +45,18 @@ export interface MatrixRow {
   readonly conftestNotApplicable?: string;
 }
 
-function podSpecOf(object: Record<string, unknown>): Record<string, unknown> | undefined {
-  return getPath(object, [...templatePath(object['kind']), 'spec']) as Record<string, unknown> | undefined;
+/**
+ * Each fact's container name, from the object at the fact's list and index: the CEL legs'
+ * messages carry `@<list>[<index>]`, not the name.
+ */
+export function withContainerNames(facts: readonly (Facts & { index?: number })[], object: Record<string, unknown>): Facts[] {
+  const spec = getPath(object, [...templatePath(object['kind']), 'spec']) as Record<string, unknown> | undefined;
+  return facts.map(({ index, ...f }) => {
+    if (f.list === undefined || index === undefined) return f;
+    const ctr = (spec?.[f.list] as Record<string, unknown>[] | undefined)?.[index];
+    const name = ctr && typeof ctr === 'object' ? ctr['name'] : undefined;
+    return { ...f, container: typeof name === 'string' ? name : '' };
+  });
 }
 
 /** Changes to the generated artefacts before they are run (to prove each leg catches a bug). */
@@ -199,13 +209,7 @@ export async function runMatrix(
         const results = await apply(g);
         results.forEach((facts, k) => {
           const { row, object } = g.members[k]!;
-          const spec = podSpecOf(object);
-          rows[row]!.results[g.leg] = facts.map(({ index, ...f }) => {
-            if (f.list === undefined || index === undefined) return f;
-            const ctr = (spec?.[f.list] as Record<string, unknown>[] | undefined)?.[index];
-            const name = ctr && typeof ctr === 'object' ? ctr['name'] : undefined;
-            return { ...f, container: typeof name === 'string' ? name : '' };
-          });
+          rows[row]!.results[g.leg] = withContainerNames(facts, object);
         });
       }
     };

@@ -8,6 +8,7 @@
 // `maxFactsPerRule` per rule and then `<RULE-ID> (<n> more)`.
 
 import type { Action, ParamValues, RuleSet } from '../../ir/types.ts';
+import { selectorLabels } from '../../ir/params.ts';
 import {
   celString,
   checkFacts,
@@ -58,14 +59,14 @@ export const MESSAGE_FACTS_CHARS = 4000;
 export const MESSAGE_MAX = 4900;
 
 /** The names a policy's own variables take: per rule (`r<k>`) and for all its facts (`f`). */
-export interface FactNames {
+interface FactNames {
   readonly rule: (k: number) => string;
   readonly facts: string;
 }
-export const POLICY_NAMES: FactNames = { rule: (k) => `r${k}`, facts: 'f' };
+const POLICY_NAMES: FactNames = { rule: (k) => `r${k}`, facts: 'f' };
 
 /** `<IDs of the failing rules> failed :: [<facts that fit>, "<n> more"]`, at most MESSAGE_MAX characters (see MESSAGE_FACTS_CHARS). */
-export function boundedMessage(ruleIds: readonly string[], names: FactNames): string {
+function boundedMessage(ruleIds: readonly string[], names: FactNames): string {
   const ids = ruleIds.map((id, k) => `(size(variables.${names.rule(k)}) > 0 ? [${celString(id)}] : [])`).join(' + ');
   const f = `variables.${names.facts}`;
   // Evaluated only when the validation fails, so the facts are not empty; +3 for the quotes and comma.
@@ -76,10 +77,9 @@ export function boundedMessage(ruleIds: readonly string[], names: FactNames): st
 
 /**
  * The facts of one action's rules: a variable per rule (its facts), then `facts`, each rule's
- * first `maxFactsPerRule` as `<RULE-ID> <fact>` and `<RULE-ID> (<n> more)`; and the message
- * naming each failing rule, then the facts.
+ * first `maxFactsPerRule` as `<RULE-ID> <fact>` and `<RULE-ID> (<n> more)`.
  */
-function factsOf(parts: readonly Part[], names: FactNames, maxFactsPerRule: number): { variables: CelVariable[]; messageExpression: string } {
+function factVariables(parts: readonly Part[], names: FactNames, maxFactsPerRule: number): CelVariable[] {
   const vars: CelVariable[] = parts.map((p, k) => ({ name: names.rule(k), expression: p.guarded ? `${SPEC_NOT_MAP} ? [] : ${p.facts}` : p.facts }));
   const n = maxFactsPerRule;
   const listed = (k: number, id: string) => {
@@ -87,10 +87,21 @@ function factsOf(parts: readonly Part[], names: FactNames, maxFactsPerRule: numb
     return `${r}.transformList(i, p, i < ${n}, ${celString(`${id} `)} + p) + (size(${r}) > ${n} ? [${celString(`${id} (`)} + string(size(${r}) - ${n}) + ' more)'] : [])`;
   };
   vars.push({ name: names.facts, expression: parts.map((p, k) => listed(k, p.ruleId)).join(' + ') });
+  return vars;
+}
+
+/** How a policy's message is written: each failing rule's text then every fact, or boundedMessage. */
+export type MessageStyle = 'texts' | 'bounded';
+
+/** The message naming each failing rule with its text, then the facts. */
+function textsMessage(parts: readonly Part[], names: FactNames): string {
   const texts = parts.map((p, k) => `(size(variables.${names.rule(k)}) > 0 ? [${celString(`${p.ruleId}: ${oneLineMessage(p.text, TEXT_MAX)}`)}] : [])`).join(' + ');
   const f = `variables.${names.facts}`;
-  return { variables: vars, messageExpression: `(${texts}).join('; ') + ${celString(`${POLICY_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'` };
+  return `(${texts}).join('; ') + ${celString(`${POLICY_SEPARATOR}[`)} + ${f}.map(s, strings.quote(s)).join(',') + ']'`;
 }
+
+const messageOf = (style: MessageStyle, parts: readonly Part[], names: FactNames): string =>
+  style === 'texts' ? textsMessage(parts, names) : boundedMessage(parts.map((x) => x.ruleId), names);
 
 /** The parts (rules) of one action, lowered in `ctx` (which collects the variables they read). */
 function actionParts(rs: RuleSet, params: ParamValues, action: Action, ctx: RuleContext): Part[] {
@@ -125,18 +136,17 @@ function actionParts(rs: RuleSet, params: ParamValues, action: Action, ctx: Rule
 }
 
 /** The rule set's policies: deny, then warn, each only when some rule has that action. */
-export function celPolicies(rs: RuleSet, params: ParamValues, p: CelParams, shape: TemplateShape, maxFactsPerRule: number): CelPolicy[] {
+export function celPolicies(rs: RuleSet, params: ParamValues, p: CelParams, shape: TemplateShape, maxFactsPerRule: number, message: MessageStyle): CelPolicy[] {
   const policies: CelPolicy[] = [];
   for (const action of ['deny', 'warn'] as const) {
     const ctx = new RuleContext(shape, p);
     const parts = actionParts(rs, params, action, ctx);
     if (!parts.length) continue;
-    const own = factsOf(parts, POLICY_NAMES, maxFactsPerRule);
     policies.push({
       action,
-      variables: [...ctx.variables(), ...own.variables],
+      variables: [...ctx.variables(), ...factVariables(parts, POLICY_NAMES, maxFactsPerRule)],
       expression: `size(variables.${POLICY_NAMES.facts}) == 0`,
-      messageExpression: own.messageExpression,
+      messageExpression: messageOf(message, parts, POLICY_NAMES),
       ruleIds: parts.map((x) => x.ruleId),
     });
   }
@@ -177,17 +187,14 @@ export function gatedCelPolicy(
   const own = actions.map(({ action, parts }) => {
     const prefix = action[0]!;
     const names: FactNames = { rule: (k) => `${prefix}${k}`, facts: `f${prefix}` };
-    return { action, parts, names, ...factsOf(parts, names, maxFactsPerRule) };
+    return { action, parts, names, variables: factVariables(parts, names, maxFactsPerRule) };
   });
   return {
     variables: [...ctx.variables(), ...own.flatMap((o) => o.variables)],
     validations: own.map((o) => ({
       action: o.action,
       expression: `${skip(o.action)} || size(variables.${o.names.facts}) == 0`,
-      messageExpression: boundedMessage(
-        o.parts.map((x) => x.ruleId),
-        o.names,
-      ),
+      messageExpression: messageOf('bounded', o.parts, o.names),
       ruleIds: o.parts.map((x) => x.ruleId),
     })),
   };
@@ -207,12 +214,19 @@ export interface AdmissionPolicy extends CelPolicy {
 }
 
 /** The rule set's admission policies, one per action (see celPolicies). */
-export function admissionPolicies(rs: RuleSet, params: ParamValues, p: CelParams, maxFactsPerRule: number, warnActions: readonly string[]): AdmissionPolicy[] {
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+export function admissionPolicies(
+  rs: RuleSet,
+  params: ParamValues,
+  p: CelParams,
+  maxFactsPerRule: number,
+  warnActions: readonly string[],
+  message: MessageStyle,
+): AdmissionPolicy[] {
+  const selector = selectorLabels(rs, params);
   const shape: TemplateShape = { controllers: rs.podControllers };
   // matchConditions run before the variables: the selector reads the template itself.
   const scope = selectorExpr(selector, templateExpr(shape));
-  return celPolicies(rs, params, p, shape, maxFactsPerRule).map((c) => ({
+  return celPolicies(rs, params, p, shape, maxFactsPerRule, message).map((c) => ({
     ...c,
     name: `${rs.name.replace(/_/g, '-')}-${c.action}`,
     title: `${rs.title} (${c.action} rules)`,

@@ -22,15 +22,16 @@
 // schema); a misspelt key is dropped silently, so verify.ts checks the parsed template.
 
 import type { Action, ParamValues, RuleSet } from '../../ir/types.ts';
+import { selectorLabels, listParams } from '../../ir/params.ts';
 import { celParams, celString, KIND_RESOURCES, oneLineMessage, selectorExpr, templateExpr, type CelParams, type CelVariable, type TemplateShape } from '../cel/lower.ts';
-import { gatedCelPolicy, type CelValidation } from '../cel/policy.ts';
+import { gatedCelPolicy, POLICY_SEPARATOR, type CelValidation } from '../cel/policy.ts';
 import { MESSAGE_MAX_FACTS } from '../kyverno/lower.ts';
 
 /** The constraint parameter choosing which rules a constraint reports. */
 export const RULE_ACTION_PARAM = 'ruleAction';
 /** The admission target every template names. */
 export const GATEKEEPER_TARGET = 'admission.k8s.gatekeeper.sh';
-export const GATEKEEPER_SEPARATOR = ' :: ';
+export const GATEKEEPER_SEPARATOR = POLICY_SEPARATOR;
 
 /** `pss_restricted` → `PssRestricted`: the constraint kind (the template's name is it lower-cased). */
 export const gatekeeperKind = (rs: RuleSet): string =>
@@ -93,8 +94,7 @@ function kindMatch(kinds: readonly string[]): { apiGroup: string; kinds: string[
 }
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): GatekeeperOutput {
-  const lists = rs.params.filter((p) => p.type.kind === 'stringList' || p.type.kind === 'namespaceApproval');
-  const listValues = (name: string) => (Array.isArray(params[name]) ? (params[name] as string[]) : []);
+  const lists = listParams(rs);
   // The constraint's parameters as a map: Gatekeeper binds `variables.params` to them, or to
   // null when the constraint has none.
   const kp: CelVariable = { name: 'kp', expression: 'type(variables.params) == map ? variables.params : {}' };
@@ -102,7 +102,7 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): GatekeeperOutput
   const shape: TemplateShape = { controllers: rs.podControllers };
   const other = (a: Action) => (a === 'deny' ? 'warn' : 'deny');
   const cel = gatedCelPolicy(rs, params, p, shape, MESSAGE_MAX_FACTS, (a) => `variables.kp[?${celString(RULE_ACTION_PARAM)}].orValue('') == ${celString(other(a))}`);
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  const selector = selectorLabels(rs, params);
   const kind = gatekeeperKind(rs);
   const match = kindMatch(['Pod', ...rs.podControllers]);
   return {
@@ -129,7 +129,7 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): GatekeeperOutput
       ruleIds: v.ruleIds,
       ruleActionParam: RULE_ACTION_PARAM,
       match,
-      lists: lists.map((l) => ({ name: l.name, values: listValues(l.name) })),
+      lists: lists.map((l) => ({ name: l.name, values: p.list(l.name) })),
     })),
   };
 }

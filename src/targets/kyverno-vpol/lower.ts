@@ -34,5 +34,5 @@ export interface VpolTemplateInput {
 export const vpolFile = (p: ValidatingPolicy): string => `validatingpolicy-${p.action}.yaml`;
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): VpolTemplateInput {
-  return { policies: admissionPolicies(rs, params, celParams(params), VPOL_MAX_FACTS, ['Audit', 'Warn']) };
+  return { policies: admissionPolicies(rs, params, celParams(params), VPOL_MAX_FACTS, ['Audit', 'Warn'], 'texts') };
 }

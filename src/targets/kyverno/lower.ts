@@ -15,6 +15,7 @@
 // normalises.
 
 import type { Action, Check, ParamValues, RuleSet } from '../../ir/types.ts';
+import { selectorLabels } from '../../ir/params.ts';
 import { celParams, celString, checkFacts, inputChecks, oneLineMessage, ruleFacts, RuleContext, selectorExpr, SPEC_NOT_MAP, type CelParams, type CelVariable, type CheckFacts, type TemplateShape } from '../cel/lower.ts';
 
 export type KyvernoVariable = CelVariable;
@@ -110,7 +111,7 @@ function inputRule(rs: RuleSet, s: RuleShape): KyvernoRule {
 }
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): KyvernoTemplateInput {
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  const selector = selectorLabels(rs, params);
   const s: RuleShape = {
     kinds: ['Pod', ...rs.podControllers],
     shape: { controllers: rs.podControllers },

@@ -4,6 +4,7 @@
 // violation of that rule and action, else pass, or skip when the pod is out of scope.
 
 import type { Fixture } from '../../fixtures/corpus.ts';
+import { selectorLabels } from '../../ir/params.ts';
 import { admissionObject, getPath, templatePath } from '../../fixtures/corpus.ts';
 import type { ParamValues, RuleSet } from '../../ir/types.ts';
 import type { KyvernoTemplateInput } from './lower.ts';
@@ -50,7 +51,7 @@ export interface AdmittedFixture {
  * and an object that reaches admission; with their resource documents (JSON, `---` separated).
  */
 export function admittedFixtures(rs: RuleSet, params: ParamValues, fixtures: readonly Fixture[]): { readonly admitted: AdmittedFixture[]; readonly resources: string } {
-  const selector = (params[rs.selectorParam] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  const selector = selectorLabels(rs, params);
   const admitted: AdmittedFixture[] = [];
   const docs: string[] = [];
   for (const fixture of fixtures) {

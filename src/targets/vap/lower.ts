@@ -14,8 +14,9 @@
 // the ValidatingPolicy. A rule set without list parameters has no paramKind at all.
 
 import type { ParamValues, RuleSet } from '../../ir/types.ts';
+import { listParams } from '../../ir/params.ts';
 import { celParams, celString, oneLineMessage, type CelParams } from '../cel/lower.ts';
-import { admissionPolicies, boundedMessage, MESSAGE_FACTS_CHARS, MESSAGE_MAX, POLICY_NAMES, POLICY_SEPARATOR, type AdmissionPolicy } from '../cel/policy.ts';
+import { admissionPolicies, MESSAGE_FACTS_CHARS, MESSAGE_MAX, POLICY_SEPARATOR, type AdmissionPolicy } from '../cel/policy.ts';
 import { MESSAGE_MAX_FACTS } from '../kyverno/lower.ts';
 
 export const VAP_SEPARATOR = POLICY_SEPARATOR;
@@ -50,7 +51,7 @@ export interface VapOutput {
 const runtimeList = (name: string) => `[params.?data.orValue({})].map(d, d.filter(k, k.startsWith(${celString(`${name}.`)})).map(k, d[k]))[0]`;
 
 export function lowerRuleSet(rs: RuleSet, params: ParamValues): VapOutput {
-  const lists = rs.params.filter((p) => p.type.kind === 'stringList' || p.type.kind === 'namespaceApproval');
+  const lists = listParams(rs);
   const data = lists.flatMap((p) => {
     const raw = params[p.name];
     const values = Array.isArray(raw) ? (raw as string[]) : [];
@@ -59,9 +60,7 @@ export function lowerRuleSet(rs: RuleSet, params: ParamValues): VapOutput {
   });
   const configMap = lists.length ? { name: `${rs.name.replace(/_/g, '-')}-params`, namespace: VAP_PARAMS_NAMESPACE } : null;
   const p: CelParams = configMap ? { ...celParams(params), runtime: runtimeList } : celParams(params);
-  const policies = admissionPolicies(rs, params, p, VAP_MAX_FACTS, ['Warn', 'Audit']).map(
-    (c): VapPolicy => ({ ...c, messageExpression: boundedMessage(c.ruleIds, POLICY_NAMES), params: configMap }),
-  );
+  const policies = admissionPolicies(rs, params, p, VAP_MAX_FACTS, ['Warn', 'Audit'], 'bounded').map((c): VapPolicy => ({ ...c, params: configMap }));
   const empty = data.every((d) => d.entries.length === 0);
   return { policies, params: configMap ? { ...configMap, ruleSet: rs.name, data, empty } : null };
 }
