@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned policy engines into .tools/bin from the Go module proxy.
 # Idempotent: an engine whose binary already reports the pinned version is skipped.
-# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest|cel-cost|cluster ...]   (default: all)
+# Usage: scripts/install-engines.sh [opa|kyverno|gator|conftest|cel-cost|cluster|controllers ...]   (default: all)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tools/engines/versions.env
@@ -150,8 +150,46 @@ install_cluster() {
   install_cluster_binary kubectl "Client Version: ${KUBERNETES_VERSION}" k8s.io/kubernetes/cmd/kubectl "$stamp"
 }
 
+# The admission controllers the cluster tests run as local processes (test/cluster/): Kyverno's
+# (cmd/kyverno, from tools/engines/go.mod like the CLI, so the same version and replace) and
+# Gatekeeper's manager (the module's main package, at gator's version). Neither has a version
+# flag: the version is read from the module versions Go records in the binary (`go version -m`).
+# built_module_version <binary> <module>
+built_module_version() {
+  [ -x "$1" ] || return 0
+  go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3 }'
+}
+
+install_controllers() {
+  need_go
+  local start
+  if [ "$(built_module_version "$bin/kyverno-admission-controller" github.com/kyverno/kyverno)" = "$KYVERNO_VERSION" ]; then
+    log "kyverno-admission-controller ${KYVERNO_VERSION} already installed"
+  else
+    log "building kyverno-admission-controller ${KYVERNO_VERSION} from tools/engines (first time: several minutes)"
+    start=$SECONDS
+    with_heartbeat kyverno-admission-controller go -C "$root/tools/engines" build -o "$bin/kyverno-admission-controller" \
+      -ldflags "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=${KYVERNO_VERSION#v}" github.com/kyverno/kyverno/cmd/kyverno
+    log "kyverno-admission-controller ${KYVERNO_VERSION} installed in $((SECONDS - start))s"
+  fi
+  if [ "$(built_module_version "$bin/gatekeeper-manager" github.com/open-policy-agent/gatekeeper/v3)" = "$GATOR_VERSION" ]; then
+    log "gatekeeper-manager ${GATOR_VERSION} already installed"
+  else
+    log "building gatekeeper-manager ${GATOR_VERSION} from the Go module proxy (first time: a few minutes)"
+    start=$SECONDS
+    local tmp
+    tmp=$(mktemp -d)
+    with_heartbeat gatekeeper-manager env GOBIN="$tmp" go install -ldflags "-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=${GATOR_VERSION}" \
+      "github.com/open-policy-agent/gatekeeper/v3@${GATOR_VERSION}"
+    # go install names a major-version module's binary after the element before /v3.
+    mv "$tmp/gatekeeper" "$bin/gatekeeper-manager"
+    rmdir "$tmp"
+    log "gatekeeper-manager ${GATOR_VERSION} installed in $((SECONDS - start))s"
+  fi
+}
+
 engines=("$@")
-[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest cel-cost cluster)
+[ ${#engines[@]} -gt 0 ] || engines=(opa kyverno gator conftest cel-cost cluster controllers)
 for e in "${engines[@]}"; do
   case "$e" in
     opa) install_opa ;;
@@ -160,6 +198,7 @@ for e in "${engines[@]}"; do
     conftest) install_conftest ;;
     cel-cost) install_cel_cost ;;
     cluster) install_cluster ;;
+    controllers) install_controllers ;;
     *) log "unknown engine: $e"; exit 2 ;;
   esac
 done

@@ -10,10 +10,29 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 
 export const TOOLS_BIN = process.env['ECI_POLICY_TOOLS_BIN'] || join(PROJECT_ROOT, '.tools', 'bin');
 
 /**
- * The engines; cel-cost, Kubernetes' CEL library as a cost meter (tools/cel-cost); and the
- * control plane the cluster tests start (tools/cluster).
+ * The engines; cel-cost, Kubernetes' CEL library as a cost meter (tools/cel-cost); the control
+ * plane the cluster tests start (tools/cluster); and the admission controllers they run on it.
  */
-export type Engine = 'opa' | 'kyverno' | 'gator' | 'conftest' | 'cel-cost' | 'etcd' | 'kube-apiserver' | 'kubectl';
+export type Engine =
+  | 'opa'
+  | 'kyverno'
+  | 'gator'
+  | 'conftest'
+  | 'cel-cost'
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kubectl'
+  | 'kyverno-admission-controller'
+  | 'gatekeeper-manager';
+
+/** The install script's argument for each engine that another one installs. */
+const INSTALLED_BY: Partial<Record<Engine, string>> = {
+  etcd: 'cluster',
+  'kube-apiserver': 'cluster',
+  kubectl: 'cluster',
+  'kyverno-admission-controller': 'controllers',
+  'gatekeeper-manager': 'controllers',
+};
 
 export function findEngine(engine: Engine): string | undefined {
   const local = join(TOOLS_BIN, engine);
@@ -26,5 +45,5 @@ export function findEngine(engine: Engine): string | undefined {
 }
 
 export function installHint(engine: Engine): string {
-  return `install it with: bash scripts/install-engines.sh ${engine}   (builds the pinned version from the Go module proxy into .tools/bin)`;
+  return `install it with: bash scripts/install-engines.sh ${INSTALLED_BY[engine] ?? engine}   (builds the pinned version from the Go module proxy into .tools/bin)`;
 }

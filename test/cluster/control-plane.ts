@@ -11,7 +11,7 @@
 //   `default` service account does not exist, and no controller manager runs to create one.
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,14 @@ export interface ApiResponse {
 export interface ControlPlane {
   readonly server: string;
   readonly kubeconfig: string;
+  /** The temporary folder (removed by stop): a place for a webhook's files. */
+  readonly dir: string;
+  /**
+   * A serving certificate for 127.0.0.1 signed by the cluster's CA, written as `<name>/tls.crt`
+   * and `<name>/tls.key` under dir (the names controller-runtime's webhook server reads), and
+   * the CA as a webhook configuration's caBundle (base64 PEM).
+   */
+  readonly servingCertificate: (name: string) => { readonly certDir: string; readonly caBundle: string };
   /** A request to the API server as the admin. */
   readonly api: (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
   /** The pinned kubectl against this API server; a non-zero exit is returned, not thrown. */
@@ -38,7 +46,7 @@ export interface ControlPlane {
   readonly logs: () => string;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -55,9 +63,9 @@ function openssl(dir: string, args: readonly string[]): void {
 
 /** A CA, the API server's serving certificate (127.0.0.1), an admin client certificate, service-account keys. */
 function makeCertificates(dir: string): void {
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   const days = ['-days', '2'];
   openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=eci-policy-test-ca', ...days]);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver']);
   openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-extfile', 'server.ext', ...days]);
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
@@ -73,8 +81,9 @@ process.once('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
-function startProcess(bin: string, args: readonly string[], tail: string[]): ChildProcess {
-  const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A child process whose last 40 output lines are kept in `tail`; killed when the test process exits. */
+export function startProcess(bin: string, args: readonly string[], tail: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   running.add(p);
   p.once('exit', () => running.delete(p));
   const keep = (chunk: Buffer) => {
@@ -86,7 +95,8 @@ function startProcess(bin: string, args: readonly string[], tail: string[]): Chi
   return p;
 }
 
-async function stopProcess(p: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 10 s. */
+export async function stopProcess(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
   p.kill('SIGTERM');
@@ -95,6 +105,10 @@ async function stopProcess(p: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Starts etcd and kube-apiserver. A test file starts one in `test.before`, not at its top level:
+ * uvu imports every file before it runs any test, so top-level starts would all run at once.
+ */
 export async function startControlPlane(): Promise<ControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'eci-cluster-'));
   const etcdTail: string[] = [];
@@ -175,8 +189,10 @@ export async function startControlPlane(): Promise<ControlPlane> {
               } catch {
                 // not JSON (readyz says "ok")
               }
-              const raw = res.headers['warning'];
-              const warnings = (Array.isArray(raw) ? raw : raw ? [raw] : []).map((w) => /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(w)?.[1]?.replace(/\\(.)/g, '$1') ?? w);
+              // One Warning header per warning: headersDistinct keeps them apart (res.headers
+              // joins repeated headers with ", ", and a warning's text may hold one).
+              const raw = res.headersDistinct['warning'] ?? [];
+              const warnings = raw.map((w) => /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(w)?.[1]?.replace(/\\(.)/g, '$1') ?? w);
               resolve({ status: res.statusCode ?? 0, body: parsed, warnings });
             });
           },
@@ -215,7 +231,14 @@ export async function startControlPlane(): Promise<ControlPlane> {
         return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: err.code ?? 1 };
       }
     };
-    return { server, kubeconfig, api, kubectl, stop, logs };
+    const servingCertificate = (name: string) => {
+      const certDir = join(dir, name);
+      mkdirSync(certDir);
+      openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(certDir, 'tls.key'), '-out', join(certDir, 'tls.csr'), '-subj', `/CN=${name}`]);
+      openssl(dir, ['x509', '-req', '-in', join(certDir, 'tls.csr'), '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', join(certDir, 'tls.crt'), '-extfile', 'server.ext', '-days', '2']);
+      return { certDir, caBundle: ca.toString('base64') };
+    };
+    return { server, kubeconfig, dir, servingCertificate, api, kubectl, stop, logs };
   } catch (e) {
     await stop();
     throw e;

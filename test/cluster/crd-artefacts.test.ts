@@ -7,36 +7,30 @@
 // does not know is an error, not a silent prune. Each must be accepted with no warning (but
 // Kyverno's own deprecation of kyverno.io/v1 ClusterPolicy, which its CRD declares).
 //
-// The Constraints are not applied here: their kind is a CRD that Gatekeeper's controller makes
-// from the template, and no Gatekeeper runs in this suite yet.
+// The Constraints are applied in gatekeeper.test.ts: their kind is a CRD that Gatekeeper's
+// controller makes from the template.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
-import { PROJECT_ROOT } from '../../src/emit/engines.ts';
-import { startControlPlane } from './control-plane.ts';
+import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { GATEKEEPER_MODULE, KYVERNO_MODULE } from './pinned.ts';
 
-const modules = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-const env = readFileSync(join(PROJECT_ROOT, 'tools', 'engines', 'versions.env'), 'utf8');
-const pinned = (name: string) => {
-  const v = new RegExp(`^${name}=(\\S+)$`, 'm').exec(env)?.[1];
-  if (!v) throw new Error(`tools/engines/versions.env has no ${name}`);
-  return v;
-};
-const versions = { kyverno: pinned('KYVERNO_VERSION'), gator: pinned('GATOR_VERSION') };
 const CRDS = [
-  join(modules, `github.com/kyverno/kyverno@${versions['kyverno']}`, 'config/crds/kyverno/kyverno.io_clusterpolicies.yaml'),
-  join(modules, `github.com/kyverno/kyverno@${versions['kyverno']}`, 'config/crds/policies.kyverno.io/policies.kyverno.io_validatingpolicies.yaml'),
-  join(modules, `github.com/open-policy-agent/gatekeeper/v3@${versions['gator']}`, 'config/crd/bases/constrainttemplate-customresourcedefinition.yaml'),
+  join(KYVERNO_MODULE, 'config/crds/kyverno/kyverno.io_clusterpolicies.yaml'),
+  join(KYVERNO_MODULE, 'config/crds/policies.kyverno.io/policies.kyverno.io_validatingpolicies.yaml'),
+  join(GATEKEEPER_MODULE, 'config/crd/bases/constrainttemplate-customresourcedefinition.yaml'),
 ];
 /** The deprecation Kyverno's ClusterPolicy CRD declares for kyverno.io/v1 (see docs/output.md). */
 const KNOWN_DEPRECATION = /^Warning: kyverno\.io\/v1 ClusterPolicy is deprecated/;
 
-const cp = await startControlPlane();
+let cp!: ControlPlane;
+test.before(async () => {
+  cp = await startControlPlane();
+});
 const work = mkdtempSync(join(tmpdir(), 'eci-crd-'));
 
 test('the CRDs from the pinned modules are created and established', async () => {
@@ -65,7 +59,7 @@ for (const ruleSet of ruleSetsWithFixtures()) {
 }
 
 test.after(async () => {
-  await cp.stop();
+  await cp?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -152,21 +152,23 @@ export async function kyvernoApplyBatch(
   decode: (rule: string) => KyvernoRuleInfo | undefined,
 ): Promise<(Facts & { index?: number })[][]> {
   const results = await kyvernoApplyResults([policyYaml], cases);
-  return results.map((rs) => {
-    const out: (Facts & { index?: number })[] = [];
-    for (const r of rs) {
+  return results.map((rs) =>
+    rs.flatMap((r) => {
       const rule = decode(r.rule);
       if (!rule) throw new Error(`kyverno reported an unknown rule ${r.rule}`);
-      const facts = parseKyvernoMessage(r.message ?? '', rule.separator);
-      for (const f of facts) {
-        out.push({ rule: rule.ruleId, action: rule.action, path: f.path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) });
-      }
-      // Facts the message had no room for: a marker no expectation matches, so a comparison
-      // shows them as a difference instead of silently passing on the listed ones.
-      if (facts.omitted) out.push({ rule: rule.ruleId, action: rule.action, path: `(${facts.omitted} more)` });
-    }
-    return out;
-  });
+      return kyvernoRuleFacts(r.message ?? '', rule);
+    }),
+  );
+}
+
+/** The facts of one ClusterPolicy rule's message (the CLI's report, the admission controller's denial or warning). */
+export function kyvernoRuleFacts(message: string, rule: KyvernoRuleInfo): (Facts & { index?: number })[] {
+  const facts = parseKyvernoMessage(message, rule.separator);
+  const out: (Facts & { index?: number })[] = facts.map((f) => ({ rule: rule.ruleId, action: rule.action, path: f.path, ...(f.list !== undefined ? { list: f.list, index: f.index! } : {}) }));
+  // Facts the message had no room for: a marker no expectation matches, so a comparison
+  // shows them as a difference instead of silently passing on the listed ones.
+  if (facts.omitted) out.push({ rule: rule.ruleId, action: rule.action, path: `(${facts.omitted} more)` });
+  return out;
 }
 
 /**
