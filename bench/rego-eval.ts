@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBundleDir } from '../src/eval/wasm.ts';
+import { loadBundleDir } from '../src/eval/bundle-dir.ts';
 import { findEngine, PROJECT_ROOT } from '../src/emit/engines.ts';
 
 const arg = (name: string) => {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadBundleDir } from '../src/eval/wasm.ts';
+import { loadBundleDir } from '../src/eval/bundle-dir.ts';
 import { readManifests } from '../src/manifests/read.ts';
 import { compileOrThrow } from '../src/emit/build.ts';
 import { PROJECT_ROOT } from '../src/emit/engines.ts';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the tools the publishing tests drive, from Debian's packages, when missing:
-# docker-registry (a local OCI registry), skopeo (pushes the OCI layout to it), kubectl
-# (`kubectl kustomize`) and openssl (test signing keys).
+# Installs the tools the publishing and playground tests drive, from Debian's packages, when
+# missing: docker-registry (a local OCI registry), skopeo (pushes the OCI layout to it), kubectl
+# (`kubectl kustomize`), openssl (test signing keys) and chromium (the playground's browser,
+# driven by playwright-core, which downloads no browser of its own).
 # Idempotent and fast when all are present: apt-get runs only when something is missing.
 # Usage: scripts/install-tools.sh
 set -euo pipefail
@@ -15,15 +16,16 @@ declare -A package=(
   [skopeo]=skopeo
   [kubectl]=kubernetes-client
   [openssl]=openssl
+  [chromium]=chromium
 )
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
 missing=()
-for cmd in docker-registry skopeo kubectl openssl; do
+for cmd in docker-registry skopeo kubectl openssl chromium; do
   have "$cmd" || missing+=("${package[$cmd]}")
 done
-[ ${#missing[@]} -eq 0 ] && { log "docker-registry, skopeo, kubectl, openssl present"; exit 0; }
+[ ${#missing[@]} -eq 0 ] && { log "docker-registry, skopeo, kubectl, openssl, chromium present"; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
@@ -43,7 +45,7 @@ if [ ! -e "$guard" ]; then
   trap '"${sudo[@]}" rm -f "$guard"' EXIT
 fi
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-for cmd in docker-registry skopeo kubectl openssl; do
+for cmd in docker-registry skopeo kubectl openssl chromium; do
   have "$cmd" || { log "$cmd still missing after apt-get install"; exit 2; }
 done
 log "installed ${missing[*]}"

@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/install-engines.sh || { echo "0 passed, 1 failed"; exit 1; }
-# The publishing tests' tools (docker-registry, skopeo, kubectl, openssl). Without them the rest
+# The publishing and playground tests' tools (docker-registry, skopeo, kubectl, openssl, chromium). Without them the rest
 # still runs, and each test needing one fails naming the command that installs it.
 bash scripts/install-tools.sh || echo "[tools] could not install every tool: the tests needing one will fail and say so" >&2
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditExitCode, type AuditReport } from '../eval/audit.ts';
 import { auditParallel, PARALLEL_MIN_BYTES } from '../eval/audit-parallel.ts';
-import { loadBundleDir } from '../eval/wasm.ts';
+import { loadBundleDir } from '../eval/bundle-dir.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { DEFAULT_LIMITS } from '../manifests/read.ts';
 import type { RuleReference } from '../targets/reference/lower.ts';

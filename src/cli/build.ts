@@ -1,7 +1,7 @@
 // `eci-policy build`: compile rule sets to generated/<rule-set>/, or check that it is up to date.
 
 import { basename, join, resolve } from 'node:path';
-import { compileRuleSet, discoverRuleSets, readTree, writeCompiled, type RuleSetSource } from '../emit/build.ts';
+import { compileRuleSet, discoverRuleSets, readTree, withKeptFolders, writeCompiled, type RuleSetSource } from '../emit/build.ts';
 import { formatDiagnostic } from '../ir/diagnostics.ts';
 import { parseCommand, usageError } from './usage.ts';
 
@@ -9,14 +9,15 @@ export const BUILD_USAGE = `Usage: eci-policy build [--spec <file.ts>]... [--par
 
 Compiles every rule set in spec/ (or the --spec files) to generated/<rule-set>/:
 rego/, the OPA WASM bundle in bundle/, kyverno/ (ClusterPolicy), kyverno-vpol/ (ValidatingPolicies),
-vap/ (ValidatingAdmissionPolicies and bindings), gatekeeper/ (ConstraintTemplate and constraints)
-and reference/ (docs/output.md describes each).
+vap/ (ValidatingAdmissionPolicies and bindings), gatekeeper/ (ConstraintTemplate and constraints),
+playground/ (a page that evaluates pasted manifests in the browser, offline; built with the
+bundle) and reference/ (docs/output.md describes each).
 
   --spec <file>    a rule set written in the DSL (default: every spec/*.ts)
   --params <file>  its parameter file (default: spec/<name>.params.yaml beside the spec)
   --out <dir>      output folder (default: generated)
   --check          build in memory and exit 1 when <out> differs (stale artefacts)
-  --no-bundle      do not compile the WASM bundle (keeps the existing one)
+  --no-bundle      do not compile the WASM bundle (keeps the existing one, and the playground)
 
 Exit codes: 0 ok, 1 stale output (--check), 2 usage or input error.`;
 
@@ -57,10 +58,7 @@ export async function build(argv: string[]): Promise<number> {
     for (const s of compiled.skipped) process.stderr.write(`eci-policy: skipped ${s}\n`);
     const dest = join(values.out, compiled.ruleSet.name);
     if (values.check) {
-      const current = readTree(dest);
-      const fresh = new Map(compiled.files);
-      if (compiled.skipped.length) for (const [rel, c] of current) if (rel.startsWith('bundle/')) fresh.set(rel, c);
-      const stale = diffTrees(current, fresh);
+      const stale = diffTrees(readTree(dest), withKeptFolders(compiled, dest));
       if (stale.length) {
         status = 1;
         process.stderr.write(`eci-policy: ${dest} is stale; run npm run build-policies:\n${stale.map((l) => `  ${l}`).join('\n')}\n`);

@@ -4,7 +4,7 @@
 
 import type { RuleDoc, RuleSetDoc } from '../targets/reference/docs.ts';
 import { loadDocs } from './docs.ts';
-import { formatExplain } from './formats/explain.ts';
+import { formatExplain } from '../targets/reference/explain.ts';
 import { parseCommand, usageError } from './usage.ts';
 
 export const EXPLAIN_USAGE = `Usage: eci-policy explain <RULE-ID> [--rule-set <name>]

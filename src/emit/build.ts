@@ -14,6 +14,7 @@ import { validateRuleSet } from '../ir/validate.ts';
 import { targets } from '../targets/index.ts';
 import { writeTreeAtomically, type FileTree } from './atomic.ts';
 import { buildWasmBundle } from './bundle.ts';
+import { canBuildPlayground, PLAYGROUND_SOURCE, playgroundFiles } from './playground.ts';
 import { findEngine, installHint, PROJECT_ROOT } from './engines.ts';
 import type { HeaderInput } from '../targets/render.ts';
 
@@ -153,18 +154,17 @@ const loadStages: readonly Stage[] = [
   },
 ];
 
+function headerOf(ctx: Context): HeaderInput {
+  return { compilerVersion: COMPILER_VERSION, source: ctx.display.spec, ruleSet: ctx.ruleSet!.name, ruleSetVersion: ctx.ruleSet!.version };
+}
+
 const stages: readonly Stage[] = [
   ...loadStages,
   {
     name: 'emit-targets',
     run: (ctx) => {
       const rs = ctx.ruleSet!;
-      const header: HeaderInput = {
-        compilerVersion: COMPILER_VERSION,
-        source: ctx.display.spec,
-        ruleSet: rs.name,
-        ruleSetVersion: rs.version,
-      };
+      const header = headerOf(ctx);
       const errors: Diagnostic[] = [];
       for (const target of targets) {
         const r = target.emit(rs, ctx.params!, header, ctx.fixtures);
@@ -190,6 +190,27 @@ const stages: readonly Stage[] = [
       });
       if (!r.ok) return r.errors.map((d) => ({ ...d, file: `generated/${rs.name}/rego/policy.rego` }));
       for (const [rel, content] of r.value) ctx.files.set(`bundle/${rel}`, content);
+      return [];
+    },
+  },
+  {
+    // The page runs the compiled policy.wasm, so it is built only with the bundle.
+    name: 'playground',
+    run: (ctx) => {
+      const rs = ctx.ruleSet!;
+      const wasm = ctx.files.get('bundle/policy.wasm');
+      if (!(wasm instanceof Uint8Array)) {
+        ctx.skipped.push('playground/: it runs the WASM bundle, which was not built (see bundle/)');
+        return [];
+      }
+      if (!canBuildPlayground()) {
+        ctx.skipped.push(`playground/: its browser source (${relative(ctx.cwd, PLAYGROUND_SOURCE)}) is not in this installation`);
+        return [];
+      }
+      const fixtures = ctx.fixturesDir ? relative(ctx.cwd, ctx.fixturesDir) || ctx.fixturesDir : '(none)';
+      const r = playgroundFiles({ ruleSet: rs, params: ctx.params!, fixtures: ctx.fixtures, display: { ...ctx.display, fixtures } }, ctx.cwd, headerOf(ctx), wasm);
+      if (!r.ok) return [...r.errors];
+      for (const [rel, content] of r.value) ctx.files.set(`playground/${rel}`, content);
       return [];
     },
   },
@@ -248,16 +269,27 @@ export async function loadRuleSet(source: RuleSetSource, opts: Pick<CompileOptio
 }
 
 /**
- * Writes generated/<rule-set>/ atomically. When the bundle was skipped, the previous bundle/
- * is kept as it was (and the caller is told), so a machine without opa never deletes it.
+ * Writes generated/<rule-set>/ atomically. When the bundle (and so the playground) was skipped,
+ * the previous bundle/ and playground/ are kept as they were (and the caller is told), so a
+ * machine without opa never deletes them.
  */
 export function writeCompiled(outDir: string, compiled: CompiledRuleSet): void {
   const dest = join(outDir, compiled.ruleSet.name);
+  writeTreeAtomically(dest, withKeptFolders(compiled, dest));
+}
+
+/** The folders a build that could not make them keeps as they were (no opa: no bundle, so no playground). */
+const KEPT_WHEN_SKIPPED = ['bundle', 'playground'] as const;
+
+/** The compiled files, plus the previous bundle/ and playground/ under `dest` when this build skipped them. */
+export function withKeptFolders(compiled: CompiledRuleSet, dest: string): Map<string, string | Uint8Array> {
   const files = new Map(compiled.files);
-  if (compiled.skipped.length) {
-    for (const [rel, content] of readTree(join(dest, 'bundle'))) files.set(`bundle/${rel}`, content);
+  if (!compiled.skipped.length) return files;
+  for (const dir of KEPT_WHEN_SKIPPED) {
+    if ([...files.keys()].some((f) => f.startsWith(`${dir}/`))) continue;
+    for (const [rel, content] of readTree(join(dest, dir))) files.set(`${dir}/${rel}`, content);
   }
-  writeTreeAtomically(dest, files);
+  return files;
 }
 
 export function readTree(dir: string): FileTree {
@@ -309,7 +341,8 @@ export async function compile(input: RuleSetInput, opts: CompileInMemoryOptions 
       },
     },
   ];
-  const plan = stages.flatMap((s) => (s.name === 'load-spec' || s.name === 'load-fixtures' ? [] : s.name === 'load-params' ? inMemory : [s]));
+  // No playground in memory: it is a page for a rule set's folder, with its fixtures as examples.
+  const plan = stages.flatMap((s) => (s.name === 'load-spec' || s.name === 'load-fixtures' || s.name === 'playground' ? [] : s.name === 'load-params' ? inMemory : [s]));
   for (const stage of plan) {
     const errors = await stage.run(ctx);
     if (errors.length) return fail(errors);

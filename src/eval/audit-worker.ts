@@ -7,7 +7,7 @@ import type { Diagnostic } from '../ir/diagnostics.ts';
 import { readJsonPart, readManifestText, type ManifestLimits } from '../manifests/read.ts';
 import { judgeEntries, type AuditedResource } from './audit.ts';
 import type { PartResult, PartTask } from './audit-parallel.ts';
-import { loadBundleDir } from './wasm.ts';
+import { loadBundleDir } from './bundle-dir.ts';
 
 const { bundleDir, root, limits } = workerData as { bundleDir: string; root: string; limits: ManifestLimits };
 const policy = await loadBundleDir(bundleDir, root);

@@ -4,24 +4,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../ir/diagnostics.ts';
-import { DEFAULT_LIMITS, parseFieldPath, readManifests, type ManifestEntry, type ManifestLimits, type Position } from '../manifests/read.ts';
-import type { Violation, WasmPolicy } from './wasm.ts';
+import { DEFAULT_LIMITS, readManifests, type ManifestLimits } from '../manifests/read.ts';
+import { judgeEntries, type AuditedResource } from './judge.ts';
+import type { WasmPolicy } from './wasm.ts';
 
-export interface LocatedViolation extends Violation {
-  readonly line: number;
-  readonly column: number;
-}
-
-export interface AuditedResource {
-  readonly file: string;
-  readonly document: number;
-  readonly item?: number;
-  readonly position: Position;
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly violations: readonly LocatedViolation[];
-}
+export { judgeEntries, type AuditedResource, type LocatedViolation } from './judge.ts';
 
 export interface AuditReport {
   readonly files: readonly string[];
@@ -63,11 +50,6 @@ export function expandInputs(inputs: readonly string[]): { files: string[]; erro
   return { files, errors };
 }
 
-function str(o: unknown, ...path: string[]): string {
-  const v = path.reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
-  return typeof v === 'string' ? v : '';
-}
-
 export interface AuditOptions {
   readonly limits?: ManifestLimits;
   /** Reads '-'; defaults to this process's stdin. */
@@ -94,40 +76,6 @@ export function readInput(file: string, opts: AuditOptions, errors: Diagnostic[]
   } catch (e) {
     errors.push({ code: 'input-unreadable', message: (e as Error).message, file });
     return undefined;
-  }
-}
-
-/** Evaluates each object read and places its violations; read errors and evaluation errors go to `errors`. */
-export function judgeEntries(policy: WasmPolicy, entries: Iterable<ManifestEntry>, resources: AuditedResource[], errors: Diagnostic[]): void {
-  for (const entry of entries) {
-    if (entry.kind === 'error') {
-      errors.push(entry.error);
-      continue;
-    }
-    const m = entry.value;
-    let violations: Violation[];
-    try {
-      violations = policy.violations(m.object);
-    } catch (e) {
-      // Fail closed: an object the policy could not evaluate is an error, never a pass.
-      errors.push({ code: 'eval-error', message: `the policy could not evaluate this object: ${(e as Error).message}`, file: m.file, line: m.position.line, column: m.position.column });
-      continue;
-    }
-    resources.push({
-      file: m.file,
-      document: m.document,
-      ...(m.item === undefined ? {} : { item: m.item }),
-      position: m.position,
-      kind: str(m.object, 'kind'),
-      namespace: str(m.object, 'metadata', 'namespace'),
-      name: str(m.object, 'metadata', 'name'),
-      violations: violations
-        .map((v) => {
-          const at = m.locate(parseFieldPath(v.path) ?? []);
-          return { ...v, line: at.line, column: at.column };
-        })
-        .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule) || a.path.localeCompare(b.path)),
-    });
   }
 }
 

@@ -1,8 +1,7 @@
 // Evaluation with the compiled WASM bundle through @open-policy-agent/opa-wasm: the harness
-// proves the generated policy with it, and the CLI audits manifests with it.
+// proves the generated policy with it, the CLI audits manifests with it, and the playground runs
+// it in a browser (so nothing here imports Node's modules; bundle-dir.ts reads a bundle from disk).
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 
 export interface Violation {
@@ -69,13 +68,6 @@ export async function loadWasmPolicy(wasm: Uint8Array, packageName: string, para
     violations: (input) => single(policy, input, `${packageName}/violations`) as Violation[],
     allow: (input) => single(policy, input, `${packageName}/allow`) === true,
   };
-}
-
-/** Loads generated/<rule-set>/bundle (policy.wasm with its data.json parameters). */
-export async function loadBundleDir(bundleDir: string, packageName: string): Promise<WasmPolicy> {
-  const wasm = readFileSync(join(bundleDir, 'policy.wasm'));
-  const data = JSON.parse(readFileSync(join(bundleDir, 'data.json'), 'utf8')) as Record<string, { params: unknown }>;
-  return loadWasmPolicy(wasm, packageName, data[packageName]?.params);
 }
 
 /** The WASM policy of a compiled rule set (from `compile`), with its parameters. */

@@ -19,6 +19,8 @@ import type { RegoTestsInput } from './rego/tests.ts';
 import type { ConstraintInput, GatekeeperTemplateInput } from './gatekeeper/lower.ts';
 import type { GatorSuiteInput } from './gatekeeper/suite.ts';
 import type { DocsTemplateInput } from './reference/docs.ts';
+import type { PlaygroundData } from './playground/lower.ts';
+import { htmlText, jsValue } from './playground/escape.ts';
 import { mdCode, mdFence, mdText } from './reference/escape.ts';
 
 // The header partial (templates/partials/header.hbs) takes the comment prefix of the target
@@ -49,6 +51,8 @@ export interface TemplateInputs {
   'gatekeeper/template.yaml': GatekeeperTemplateInput;
   'gatekeeper/constraint.yaml': ConstraintInput;
   'gatekeeper/suite.yaml': GatorSuiteInput;
+  'playground/index.html': PlaygroundData;
+  'playground/data.js': { readonly data: PlaygroundData };
 }
 export type TemplateName = keyof TemplateInputs;
 
@@ -68,6 +72,9 @@ const helpers: Record<string, Handlebars.HelperDelegate> = {
   'md-code': (v: unknown) => mdCode(String(v)),
   'md-fence': (v: unknown) => mdFence(String(v)),
   'md-anchor': (v: unknown) => String(v).toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+  // The playground: text in HTML, and any value as a JavaScript expression.
+  'html-text': (v: unknown) => htmlText(String(v)),
+  'js-value': (v: unknown) => jsValue(v),
 };
 
 function engine(): typeof Handlebars {

@@ -109,7 +109,7 @@ function paramType(p: Param): string {
  * The fixture's `input` as its file writes it: the node's source text, re-indented to column 0
  * (comments and flow style kept). Falls back to YAML re-serialised from the value.
  */
-function inputSource(fixture: Fixture): string {
+export function inputSource(fixture: Fixture): string {
   const text = readFileSync(fixture.file, 'utf8');
   const doc = parseDocument(text, { uniqueKeys: true });
   const node = doc.get('input', true);

@@ -1,7 +1,7 @@
-// One rule of the reference docs (src/targets/reference/docs.ts) as plain text for a terminal:
+// One rule of the reference docs (docs.ts) as plain text, for a terminal (`eci-policy explain`) and the playground:
 // the same content as its section of generated/POLICIES.md, without Markdown, prose wrapped.
 
-import type { RuleDoc, RuleSetDoc } from '../../targets/reference/docs.ts';
+import type { RuleDoc, RuleSetDoc } from './docs.ts';
 
 /** `text` wrapped at `width` columns, every line after the first indented by `indent`. */
 export function wrap(text: string, width: number, indent: string, first = indent): string {
