@@ -110,6 +110,16 @@ function start(data: PlaygroundData, policy: WasmPolicy): void {
         yaml(),
         lintGutter(),
         EditorView.contentAttributes.of({ 'aria-label': 'Manifest (YAML or JSON)' }),
+        // A file dropped on the editor replaces the manifest (CodeMirror would insert it at the drop point).
+        EditorView.domEventHandlers({
+          drop: (e) => {
+            const file = e.dataTransfer?.files[0];
+            if (!file) return false;
+            e.preventDefault();
+            void file.text().then(setText);
+            return true;
+          },
+        }),
         EditorView.updateListener.of((u) => {
           if (!u.docChanged) return;
           clearTimeout(timer);
@@ -324,14 +334,6 @@ function start(data: PlaygroundData, policy: WasmPolicy): void {
     shareOut.select();
     window.history.replaceState(null, '', link);
     void navigator.clipboard?.writeText(link).catch(() => undefined);
-  });
-
-  // Dropping a file onto the editor replaces the manifest.
-  byId('editor').addEventListener('drop', (e) => {
-    const file = e.dataTransfer?.files[0];
-    if (!file) return;
-    e.preventDefault();
-    void file.text().then(setText);
   });
 
   byId('reference-close').addEventListener('click', () => reference.close());

@@ -65,6 +65,40 @@ test('malformed YAML: a located error, as audit reports it, and the page stays u
   await page.close();
 });
 
+test('several documents and a List, pasted, and a file dropped on the editor: each object judged at its own lines', async () => {
+  const page = await browser.newPage();
+  const problems = await openPlayground(page, url);
+  const pod = (name: string, cap: string) =>
+    `{apiVersion: v1, kind: Pod, metadata: {name: ${name}, labels: {alibabacloud.com/eci: "true"}}, spec: {containers: [{name: app, image: nginx, securityContext: {capabilities: {add: [${cap}]}}}]}}`;
+  const text = `${flippable.text}\n---\napiVersion: v1\nkind: List\nitems:\n  - ${pod('a', 'SYS_ADMIN')}\n  - ${pod('b', 'NET_RAW')}\n`;
+  await paste(page, text);
+  await evaluated(page);
+  const onPage = await shown(page);
+  assert.equal(onPage, judgedInNode(policy, text, data.defaults));
+  assert.equal(
+    onPage.resources.map((r) => [r.document, r.item]),
+    [
+      [1, null],
+      [2, 0],
+      [2, 1],
+    ],
+  );
+  assert.ok(onPage.resources[1]!.violations.some((v) => v.rule === 'ECI-CTR-001'), 'SYS_ADMIN is not allowed');
+  assert.equal(onPage.resources[2]!.violations, [], 'NET_RAW is allowed');
+  // A file dropped on the editor replaces the manifest.
+  const dropped = flippable.text;
+  await page.evaluate((content) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([content], 'pod.yaml', { type: 'application/yaml' }));
+    document.querySelector('#editor .cm-content')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, dropped);
+  await page.waitForFunction((n) => document.querySelectorAll('#results section.resource').length === n, 1);
+  await evaluated(page);
+  assert.equal(await shown(page), judgedInNode(policy, dropped, data.defaults));
+  assert.equal(problems, []);
+  await page.close();
+});
+
 test('a parameter flip applies at once, and a shared link reopens the same manifest and parameters', async () => {
   const page = await browser.newPage();
   const problems = await openPlayground(page, url);
