@@ -38,7 +38,14 @@ export function playgroundsIn(out: string): string[] {
 export function playgroundServer(out: string): Server {
   const root = normalize(out);
   return createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      // A malformed %-escape: refused, not a crash of the server.
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
+      return;
+    }
     const m = /^\/([A-Za-z0-9_-]+)\/playground\/([A-Za-z0-9_.-]*)$/.exec(path);
     const file = m ? normalize(join(root, m[1]!, 'playground', m[2] || 'index.html')) : undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -197,7 +197,6 @@ const stages: readonly Stage[] = [
     // The page runs the compiled policy.wasm, so it is built only with the bundle.
     name: 'playground',
     run: (ctx) => {
-      const rs = ctx.ruleSet!;
       const wasm = ctx.files.get('bundle/policy.wasm');
       if (!(wasm instanceof Uint8Array)) {
         ctx.skipped.push('playground/: it runs the WASM bundle, which was not built (see bundle/)');
@@ -207,8 +206,7 @@ const stages: readonly Stage[] = [
         ctx.skipped.push(`playground/: its browser source (${relative(ctx.cwd, PLAYGROUND_SOURCE)}) is not in this installation`);
         return [];
       }
-      const fixtures = ctx.fixturesDir ? relative(ctx.cwd, ctx.fixturesDir) || ctx.fixturesDir : '(none)';
-      const r = playgroundFiles({ ruleSet: rs, params: ctx.params!, fixtures: ctx.fixtures, display: { ...ctx.display, fixtures } }, ctx.cwd, headerOf(ctx), wasm);
+      const r = playgroundFiles(loadedOf(ctx), ctx.cwd, headerOf(ctx), wasm);
       if (!r.ok) return [...r.errors];
       for (const [rel, content] of r.value) ctx.files.set(`playground/${rel}`, content);
       return [];
@@ -262,10 +260,13 @@ export interface LoadedRuleSet {
  */
 export async function loadRuleSet(source: RuleSetSource, opts: Pick<CompileOptions, 'cwd'> = {}): Promise<Result<LoadedRuleSet>> {
   const r = await runStages(source, { ...opts, opa: null }, loadStages);
-  if (!r.ok) return r;
-  const ctx = r.value;
+  return r.ok ? ok(loadedOf(r.value)) : r;
+}
+
+/** The rule set as the load stages read it. */
+function loadedOf(ctx: Context): LoadedRuleSet {
   const fixtures = relative(ctx.cwd, ctx.fixturesDir!) || ctx.fixturesDir!;
-  return ok({ ruleSet: ctx.ruleSet!, params: ctx.params!, fixtures: ctx.fixtures, display: { ...ctx.display, fixtures } });
+  return { ruleSet: ctx.ruleSet!, params: ctx.params!, fixtures: ctx.fixtures, display: { ...ctx.display, fixtures } };
 }
 
 /**

@@ -53,6 +53,7 @@ export interface TemplateInputs {
   'gatekeeper/suite.yaml': GatorSuiteInput;
   'playground/index.html': PlaygroundData;
   'playground/data.js': { readonly data: PlaygroundData };
+  'playground/policy.js': { readonly base64: string };
 }
 export type TemplateName = keyof TemplateInputs;
 

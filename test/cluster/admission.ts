@@ -11,10 +11,12 @@
 // before admission (decoding and its own validation run first) are listed with its message:
 // evidence, not skips.
 
-import type { ExpectedViolation, Fixture } from '../../src/fixtures/corpus.ts';
+import type { CompiledRuleSet } from '../../src/emit/build.ts';
+import { loadFixtures, type ExpectedViolation, type Fixture } from '../../src/fixtures/corpus.ts';
 import { KIND_RESOURCES } from '../../src/targets/cel/lower.ts';
-import type { AdmittedFixture } from '../../src/targets/kyverno/tests.ts';
+import { admittedFixtures, type AdmittedFixture } from '../../src/targets/kyverno/tests.ts';
 import { compareFacts, formatDiff, type Facts } from '../harness/facts.ts';
+import { wasmLeg } from '../harness/matrix.ts';
 import type { ApiResponse, ControlPlane } from './control-plane.ts';
 
 /** The object created as a server-side dry run (`?dryRun=All`): the whole admission chain, nothing stored. */
@@ -36,6 +38,16 @@ export type Outcome = { readonly facts: readonly Facts[]; readonly serverWarning
 
 /** Per fixture: the object the server admits with no policy in place, or its rejection. */
 export type Normalised = ReadonlyMap<string, { readonly object: Record<string, unknown> } | { readonly rejected: string }>;
+
+/** OPA WASM's facts on an object as the server admits it (the expectation where the server changed what rules read). */
+export type Judge = (fixture: Fixture, object: Record<string, unknown>) => readonly ExpectedViolation[];
+
+/** A rule set's fixtures that reach admission (the Kyverno suites' selection: default parameters, an admissible object), and its judge. */
+export async function admissionFixtures(c: CompiledRuleSet): Promise<{ readonly admitted: readonly AdmittedFixture[]; readonly judge: Judge }> {
+  const { admitted } = admittedFixtures(c.ruleSet, c.params, loadFixtures(c.ruleSet.name) as Fixture[]);
+  const wasm = await wasmLeg(c);
+  return { admitted, judge: (fixture, object) => wasm([{ ...fixture, input: object }])[0]!.map(({ value: _v, ...f }) => f) as ExpectedViolation[] };
+}
 
 /** The fixtures' namespaces (the fixtures use a few). */
 export async function createNamespaces(cp: ControlPlane, admitted: readonly AdmittedFixture[]): Promise<void> {
@@ -69,7 +81,7 @@ export async function waitFor(what: string, done: () => Promise<boolean>, ms = 6
 }
 
 /** A fixture whose server-normalised object has a deny: the probe that a leg's policies are (or are no longer) in place. */
-export function denyProbe(admitted: readonly AdmittedFixture[], normalised: Normalised): AdmittedFixture {
+function denyProbe(admitted: readonly AdmittedFixture[], normalised: Normalised): AdmittedFixture {
   const probe = admitted.find((a) => a.scoped && a.fixture.expect.some((e) => e.action === 'deny') && 'object' in normalised.get(a.name)!);
   if (!probe) throw new Error('no fixture with a deny reaches admission');
   return probe;
@@ -139,7 +151,7 @@ export async function compareLeg(
   leg: string,
   fixtures: readonly AdmittedFixture[],
   normalised: Normalised,
-  judge: (fixture: Fixture, object: Record<string, unknown>) => readonly ExpectedViolation[],
+  judge: Judge,
   admit: (object: Record<string, unknown>) => Promise<Outcome>,
   /** What the engine shows of the expected facts (all of them, unless an engine quirk hides some). */
   shown: (expected: readonly ExpectedViolation[]) => readonly ExpectedViolation[] = (e) => e,
@@ -184,7 +196,7 @@ export function assertLeg(ruleSet: string, report: LegReport, chosen: readonly A
   if (report.judged === 0) throw new Error(`${report.leg}: no fixture judged`);
 }
 
-export function formatLegReport(ruleSet: string, r: LegReport): string {
+function formatLegReport(ruleSet: string, r: LegReport): string {
   return (
     `\n[cluster] ${ruleSet} ${r.leg}: ${r.sent} fixtures sent, ${r.judged} judged (${r.judged - r.normalised.length} against the fixture, ${r.normalised.length} normalised by the server); ` +
     `rejected before admission: ${r.rejected.length}\n${r.rejected.join('\n')}\n` +
@@ -194,4 +206,11 @@ export function formatLegReport(ruleSet: string, r: LegReport): string {
 }
 
 /** Whether this run sends every fixture through the webhook legs (`npm run test:cluster -- --all`). */
-export const ALL_FIXTURES = process.env['ECI_CLUSTER_ALL'] === '1';
+const ALL_FIXTURES = process.env['ECI_CLUSTER_ALL'] === '1';
+
+/** What a webhook leg sends, as its test's title says it: the budget, or every fixture with `--all`. */
+export const WEBHOOK_FIXTURES = ALL_FIXTURES ? 'every fixture' : 'a fixture per rule and verdict';
+
+export function webhookFixtures(admitted: readonly AdmittedFixture[], normalised: Normalised): readonly AdmittedFixture[] {
+  return ALL_FIXTURES ? admitted : budgetFixtures(admitted, normalised);
+}

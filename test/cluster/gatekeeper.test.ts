@@ -33,18 +33,15 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { loadFixtures, type ExpectedViolation, type Fixture } from '../../src/fixtures/corpus.ts';
-import { admittedFixtures } from '../../src/targets/kyverno/tests.ts';
-import { GATEKEEPER_SEPARATOR } from '../../src/targets/gatekeeper/lower.ts';
+import { constraintFile, GATEKEEPER_SEPARATOR, lowerRuleSet as lowerGatekeeper } from '../../src/targets/gatekeeper/lower.ts';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
 import { engine, parseRegoMessage, policyMessageFacts } from '../harness/engines.ts';
 import { CEL_ERROR_RULE, type Facts } from '../harness/facts.ts';
-import { wasmLeg, withContainerNames } from '../harness/matrix.ts';
+import { withContainerNames } from '../harness/matrix.ts';
 import {
+  admissionFixtures,
   admitWithoutPolicies,
-  ALL_FIXTURES,
   assertLeg,
-  budgetFixtures,
   compareLeg,
   createNamespaces,
   dryRunCreate,
@@ -52,6 +49,9 @@ import {
   untilDenied,
   untilNoLongerAnswering,
   waitFor,
+  WEBHOOK_FIXTURES,
+  webhookFixtures,
+  type Normalised,
   type Outcome,
 } from './admission.ts';
 import { freePort, startControlPlane, startProcess, stopProcess, type ControlPlane } from './control-plane.ts';
@@ -208,16 +208,14 @@ for (const engineName of ['cel', 'rego'] as const) {
       return path;
     };
     const template = write('gatekeeper/template.yaml');
-    const constraints = [...c.files.keys()].filter((f) => /^gatekeeper\/constraint-\w+\.yaml$/.test(f)).sort().map(write);
-    const kind = /^\s+kind: "(\w+)"$/m.exec(c.files.get('gatekeeper/template.yaml') as string)![1]!;
+    const lowered = lowerGatekeeper(c.ruleSet, c.params);
+    const constraints = lowered.constraints.map((k) => write(`gatekeeper/${constraintFile(k)}`));
+    const kind = lowered.template.kind;
     const crd = `${kind.toLowerCase()}.constraints.gatekeeper.sh`;
-    const actions = new Map(constraints.map((f) => [`${ruleSet.replace(/_/g, '-')}-${/constraint-(\w+)\.yaml$/.exec(f)![1]}`, /constraint-(\w+)\.yaml$/.exec(f)![1] as 'deny' | 'warn']));
-    const { admitted } = admittedFixtures(c.ruleSet, c.params, loadFixtures(ruleSet) as Fixture[]);
-    const wasm = await wasmLeg(c);
-    const judge = (fixture: Fixture, object: Record<string, unknown>) =>
-      wasm([{ ...fixture, input: object }])[0]!.map(({ value: _v, ...f }) => f) as ExpectedViolation[];
+    const actions = new Map(lowered.constraints.map((k) => [k.name, k.action]));
+    const { admitted, judge } = await admissionFixtures(c);
     const ours = (text: string) => text.includes(WEBHOOK) || /^\[[^\]]+\] /.test(text);
-    let normalised = new Map() as Awaited<ReturnType<typeof admitWithoutPolicies>>;
+    let normalised: Normalised = new Map();
 
     test(`${ruleSet} gatekeeper-${engineName}: the template in, its constraint CRD made, the constraints applied with no warning`, async () => {
       await createNamespaces(cp, admitted);
@@ -246,8 +244,8 @@ for (const engineName of ['cel', 'rego'] as const) {
       await untilDenied('a deny from the constraints', admitted, normalised, (object) => admit(object, rego, (n) => actions.get(n)));
     });
 
-    test(`${ruleSet} gatekeeper-${engineName}: ${ALL_FIXTURES ? 'every fixture' : 'a fixture per rule and verdict'} through Gatekeeper's webhook`, async () => {
-      const chosen = ALL_FIXTURES ? admitted : budgetFixtures(admitted, normalised);
+    test(`${ruleSet} gatekeeper-${engineName}: ${WEBHOOK_FIXTURES} through Gatekeeper's webhook`, async () => {
+      const chosen = webhookFixtures(admitted, normalised);
       const report = await compareLeg(`gatekeeper-${engineName}`, chosen, normalised, judge, (object) => admit(object, rego, (n) => actions.get(n)));
       assertLeg(ruleSet, report, chosen, managerTail.join('\n'));
     });

@@ -26,19 +26,17 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { loadFixtures, type ExpectedViolation, type Fixture } from '../../src/fixtures/corpus.ts';
+import type { ExpectedViolation } from '../../src/fixtures/corpus.ts';
 import { lowerRuleSet as lowerKyverno, MESSAGE_SEPARATOR } from '../../src/targets/kyverno/lower.ts';
-import { admittedFixtures } from '../../src/targets/kyverno/tests.ts';
 import { lowerRuleSet as lowerVpol, VPOL_SEPARATOR } from '../../src/targets/kyverno-vpol/lower.ts';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
 import { engine, kyvernoRuleFacts, policyMessageFacts, type KyvernoRuleInfo } from '../harness/engines.ts';
 import type { Facts } from '../harness/facts.ts';
-import { wasmLeg, withContainerNames } from '../harness/matrix.ts';
+import { withContainerNames } from '../harness/matrix.ts';
 import {
+  admissionFixtures,
   admitWithoutPolicies,
-  ALL_FIXTURES,
   assertLeg,
-  budgetFixtures,
   compareLeg,
   createNamespaces,
   dryRunCreate,
@@ -46,6 +44,8 @@ import {
   untilDenied,
   untilNoLongerAnswering,
   waitFor,
+  WEBHOOK_FIXTURES,
+  webhookFixtures,
   type Normalised,
   type Outcome,
 } from './admission.ts';
@@ -228,10 +228,7 @@ for (const leg of ['kyverno', 'kyverno-vpol'] as const) {
     } else {
       reader = validatingPolicyReader(new Map(lowerVpol(c.ruleSet, c.params).policies.map((p) => [p.name, p.action])));
     }
-    const { admitted } = admittedFixtures(c.ruleSet, c.params, loadFixtures(ruleSet) as Fixture[]);
-    const wasm = await wasmLeg(c);
-    const judge = (fixture: Fixture, object: Record<string, unknown>) =>
-      wasm([{ ...fixture, input: object }])[0]!.map(({ value: _v, ...f }) => f) as ExpectedViolation[];
+    const { admitted, judge } = await admissionFixtures(c);
     let normalised: Normalised = new Map();
 
     test(`${ruleSet} ${leg}: the policies applied, and enforced by the admission controller`, async () => {
@@ -244,8 +241,8 @@ for (const leg of ['kyverno', 'kyverno-vpol'] as const) {
       await untilDenied(`Kyverno to enforce the ${leg === 'kyverno' ? 'ClusterPolicy' : 'ValidatingPolicies'}`, admitted, normalised, (object) => admit(object, reader), 120_000);
     });
 
-    test(`${ruleSet} ${leg}: ${ALL_FIXTURES ? 'every fixture' : 'a fixture per rule and verdict'} through Kyverno's webhook`, async () => {
-      const chosen = ALL_FIXTURES ? admitted : budgetFixtures(admitted, normalised);
+    test(`${ruleSet} ${leg}: ${WEBHOOK_FIXTURES} through Kyverno's webhook`, async () => {
+      const chosen = webhookFixtures(admitted, normalised);
       const report = await compareLeg(`kyverno-admission ${leg}`, chosen, normalised, judge, (object) => admit(object, reader), leg === 'kyverno' ? clusterPolicyShows : undefined);
       assertLeg(ruleSet, report, chosen, kyvernoTail.join('\n'));
     });

@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadFixtures, type ExpectedViolation, type Fixture } from '../../src/fixtures/corpus.ts';
-import { admittedFixtures } from '../../src/targets/kyverno/tests.ts';
-import { VAP_SEPARATOR } from '../../src/targets/vap/lower.ts';
+import { lowerRuleSet as lowerVap, VAP_SEPARATOR } from '../../src/targets/vap/lower.ts';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
 import { policyMessageFacts } from '../harness/engines.ts';
 import type { Facts } from '../harness/facts.ts';
-import { wasmLeg, withContainerNames } from '../harness/matrix.ts';
+import { withContainerNames } from '../harness/matrix.ts';
 import {
+  admissionFixtures,
   admitWithoutPolicies,
   assertLeg,
   compareLeg,
@@ -72,12 +71,9 @@ for (const ruleSet of ruleSetsWithFixtures()) {
   });
   const fileArgs = paths.flatMap((p) => ['-f', p]);
 
-  const policies = new Map([...c.files.keys()].filter((f) => /^vap\/policy-\w+\.yaml$/.test(f)).map((f) => [`${ruleSet.replace(/_/g, '-')}-${/policy-(\w+)\.yaml$/.exec(f)![1]}`, /policy-(\w+)\.yaml$/.exec(f)![1] as 'deny' | 'warn']));
-  const { admitted } = admittedFixtures(c.ruleSet, c.params, loadFixtures(ruleSet) as Fixture[]);
+  const policies = new Map(lowerVap(c.ruleSet, c.params).policies.map((p) => [p.name, p.action]));
+  const { admitted, judge } = await admissionFixtures(c);
   let normalised: Normalised = new Map();
-  const wasm = await wasmLeg(c);
-  const judge = (fixture: Fixture, object: Record<string, unknown>) =>
-    wasm([{ ...fixture, input: object }])[0]!.map(({ value: _v, ...f }) => f) as ExpectedViolation[];
   const ours = (text: string) => /ValidatingAdmissionPolicy/.test(text);
 
   test(`${ruleSet}: each fixture as the API server admits it, with no policy in place`, async () => {

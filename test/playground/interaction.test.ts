@@ -7,7 +7,7 @@
 import { statSync, readdirSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { playgroundServer } from '../../src/cli/playground.ts';
@@ -29,14 +29,14 @@ test.before(async () => {
 });
 
 /** The editor's whole text replaced as a paste would (no key handling, so no auto-indent). */
-async function paste(page: import('playwright-core').Page, text: string): Promise<void> {
+async function paste(page: Page, text: string): Promise<void> {
   await page.click('.cm-content');
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText(text);
 }
 
 /** Waits for the debounced evaluation after an edit. */
-async function evaluated(page: import('playwright-core').Page): Promise<void> {
+async function evaluated(page: Page): Promise<void> {
   await page.waitForFunction(() => document.getElementById('status')?.textContent !== 'editing…');
 }
 
@@ -184,6 +184,9 @@ test('served by eci-policy playground: the page fetches policy.wasm over HTTP an
     // Only the playground folders are served.
     const outside = await fetch(`${base}/${RULE_SET}/playground/../../../package.json`);
     assert.is(outside.status, 404);
+    // A malformed escape is refused, and the server goes on serving.
+    assert.is((await fetch(`${base}/${RULE_SET}/playground/%E0%A4%A`)).status, 400);
+    assert.is((await fetch(`${base}/${RULE_SET}/playground/params.json`)).status, 200);
     assert.equal(problems, []);
     await page.close();
   } finally {

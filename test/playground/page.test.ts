@@ -2,21 +2,30 @@
 // Chromium (playwright-core), every fixture loaded through its examples menu, and the violations
 // the page shows (rule, action, path, container, value, message, line) compared exactly with the
 // harness: the same policy.wasm judging the same text in Node, as `eci-policy audit` reads it
-// (src/manifests/read.ts, src/eval/judge.ts), and, for every fixture the reader reads as the
-// fixture's own input, OPA WASM on that input (the matrix's first leg). Then: malformed YAML,
-// a parameter flip, a shared link reopened, keyboard-only use, and the page served over HTTP.
+// (src/manifests/read.ts, src/eval/judge.ts). Where the reader reads the fixture's own input, the
+// page's facts must also be the catalogue's: the fixture's expected violations, as the matrix
+// requires of every engine. interaction.test.ts tests the rest of the page.
 
 import type { Browser } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { judgeEntries, type AuditedResource } from '../../src/eval/judge.ts';
-import { loadFixtures } from '../../src/fixtures/corpus.ts';
 import { exactJson, loadWasmPolicy } from '../../src/eval/wasm.ts';
-import type { Diagnostic } from '../../src/ir/diagnostics.ts';
+import { loadFixtures } from '../../src/fixtures/corpus.ts';
 import { DEFAULT_LIMITS, readManifestText } from '../../src/manifests/read.ts';
 import { compiled, ruleSetsWithFixtures } from '../harness/compiled.ts';
+import { compareFacts, formatDiff, type Facts } from '../harness/facts.ts';
+import { compareOptions } from '../harness/matrix.ts';
 import { launchChromium } from './browser.ts';
-import { expectedOf, openPlayground, shown, writePlayground } from './pages.ts';
+import { judgedInNode, openPlayground, shown, writePlayground, type ShownViolation } from './pages.ts';
+
+/** A violation as the page shows it, as the matrix's facts (the value is the page's JSON text). */
+const factsOf = (v: ShownViolation): Facts => ({
+  rule: v.rule,
+  action: v.action,
+  path: v.path,
+  ...(v.list ? { list: v.list, container: v.container } : {}),
+  ...(v.value ? { value: JSON.parse(v.value) as unknown } : {}),
+});
 
 let browser: Browser;
 
@@ -39,32 +48,26 @@ for (const ruleSet of ruleSetsWithFixtures()) {
     for (const ex of data.examples) {
       await page.selectOption('#examples', ex.name);
       const onPage = await shown(page);
-      const params = ex.params ?? data.defaults;
-      harness.setParams(params);
-      const resources: AuditedResource[] = [];
-      const errors: Diagnostic[] = [];
-      const entries = [...readManifestText(ex.text, 'manifest', DEFAULT_LIMITS)];
-      judgeEntries(harness, entries, resources, errors);
-      const expected = expectedOf(resources, errors);
+      const expected = judgedInNode(harness, ex.text, ex.params ?? data.defaults);
       try {
         assert.equal(onPage, expected);
       } catch {
         diffs.push(`${ex.name}:\n  page    ${JSON.stringify(onPage)}\n  harness ${JSON.stringify(expected)}`);
       }
-      // The matrix's own leg: OPA WASM on the fixture's input, where the reader reads exactly that.
+      // Read as the fixture's own input: the page's facts are the catalogue's expectation.
       const fixture = fixtures.get(ex.name)!;
-      const objects = entries.flatMap((e) => (e.kind === 'object' ? [e.value.object] : []));
-      if (entries.length === 1 && objects.length === 1 && exactJson(objects[0]) === exactJson(fixture.input)) {
+      const entries = [...readManifestText(ex.text, 'manifest', DEFAULT_LIMITS)];
+      if (entries.length === 1 && entries[0]!.kind === 'object' && exactJson(entries[0]!.value.object) === exactJson(fixture.input)) {
         asInput++;
-        const direct = harness.violations(fixture.input).map((v) => `${v.rule} ${v.action} ${v.path} ${v.container ?? ''} ${exactJson(v.value ?? null)}`).sort();
-        const page1 = onPage.resources.flatMap((r) => r.violations).map((v) => `${v.rule} ${v.action} ${v.path} ${v.container} ${v.value || 'null'}`).sort();
-        if (JSON.stringify(direct) !== JSON.stringify(page1)) diffs.push(`${ex.name}: the page against OPA WASM on the fixture's input:\n  page ${page1.join(' | ')}\n  wasm ${direct.join(' | ')}`);
+        const facts = onPage.resources.flatMap((r) => r.violations).map(factsOf);
+        const diff = compareFacts(fixture.expect, facts, compareOptions('opa-wasm'));
+        if (diff.missing.length || diff.unexpected.length) diffs.push(formatDiff(ex.name, 'playground', diff));
       } else {
         otherwise.push(`  ${ex.name}: ${entries.map((e) => (e.kind === 'error' ? `error ${e.error.code}` : 'an object other than the fixture loader reads')).join(', ')}`);
       }
     }
     process.stdout.write(
-      `\n[playground] ${ruleSet}: ${data.examples.length} fixtures through the page; ${asInput} read as the fixture's own input (also compared with OPA WASM on it), ${otherwise.length} read otherwise (compared with the harness on the same text):\n${otherwise.join('\n')}\n`,
+      `\n[playground] ${ruleSet}: ${data.examples.length} fixtures through the page; ${asInput} read as the fixture's own input (their facts compared with the catalogue's), ${otherwise.length} read otherwise (compared with the harness on the same text):\n${otherwise.join('\n')}\n`,
     );
     assert.equal(problems, []);
     assert.equal(diffs, [], diffs.slice(0, 10).join('\n'));

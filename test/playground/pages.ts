@@ -84,7 +84,7 @@ export function shown(page: Page): Promise<Shown> {
 }
 
 /** The same text judged in Node, in the page's terms. */
-export function expectedOf(resources: readonly AuditedResource[], errors: readonly Diagnostic[]): Shown {
+function expectedOf(resources: readonly AuditedResource[], errors: readonly Diagnostic[]): Shown {
   return {
     resources: resources.map((r) => ({
       document: r.document,
